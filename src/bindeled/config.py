@@ -1,0 +1,107 @@
+"""All settings in one place.
+
+Settings are a frozen record, loaded once at start-up from (lowest to highest precedence) the
+defaults below, an optional TOML file and ``BINDELED_*`` environment variables, then validated and
+never changed. Every field is documented in ``docs/settings.md``; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+__all__ = ["Settings", "load_settings"]
+
+ENV_PREFIX = "BINDELED_"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The settings of one bindeled process."""
+
+    database_url: str = "sqlite:///bindeled.db"
+    """Where resources live: ``sqlite:///path.db``, ``sqlite:///:memory:`` or ``postgresql://…``."""
+
+    host: str = "127.0.0.1"
+    """Address the HTTP server listens on."""
+
+    port: int = 8080
+    """TCP port the HTTP server listens on."""
+
+    base_url: str = ""
+    """Public base URL of the FHIR API (used in links and Location headers); empty: taken from requests."""
+
+    fhir_package_cache: str = "~/.fhir/packages"
+    """The FHIR package cache holding ``hl7.fhir.r4.examples#4.0.1``."""
+
+    fhir_definitions_dir: str = ""
+    """A folder with the R4 definitions to use instead of the package cache (package or spec layout)."""
+
+    max_body_bytes: int = 64 * 1024 * 1024
+    """Largest request body accepted; larger ones get 413."""
+
+    default_page_size: int = 50
+    """Entries per page of a search or history Bundle when the client gives no ``_count``."""
+
+    max_page_size: int = 1000
+    """Largest ``_count`` honoured; larger values are cut to this."""
+
+    log_level: str = "INFO"
+    """Level of the application log (DEBUG, INFO, WARNING, ERROR)."""
+
+    log_json: bool = True
+    """Write the application log as one JSON object per line (else plain text)."""
+
+    dev: bool = False
+    """Development mode: enables the demo identity provider and demo users. Never in production."""
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.port <= 65535):
+            raise ValueError("port must be between 1 and 65535")
+        if self.default_page_size < 1 or self.max_page_size < self.default_page_size:
+            raise ValueError("page sizes must satisfy 1 <= default_page_size <= max_page_size")
+        if not self.database_url.startswith(("sqlite:", "postgresql:", "postgres:")):
+            raise ValueError("database_url must start with sqlite: or postgresql:")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (validated again)."""
+        return msgspec.convert(msgspec.to_builtins(self) | changes, Settings)
+
+
+def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
+    fields = {f.name: f for f in msgspec.structs.fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name == "config" or name not in fields:
+            continue
+        values[name] = raw
+    return values
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Defaults ← TOML file ← ``BINDELED_*`` environment ← explicit overrides (e.g. CLI flags)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if path:
+        with open(path, "rb") as fh:
+            values.update(tomllib.load(fh))
+    values.update(_env_values(env))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return msgspec.convert(values, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"invalid settings: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Persistence behind one interface with two backends: SQLite (embedded default) and PostgreSQL."""
