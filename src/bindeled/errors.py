@@ -13,6 +13,7 @@ render any of them; nothing below ``api/`` knows about HTTP beyond that number.
     ├── Forbidden                   (403, forbidden)
     ├── NotFound                    (404, not-found)     unknown type, id or version
     ├── MethodNotAllowed            (405, not-supported)
+    ├── NotAcceptable               (406, not-supported) no producible format in Accept
     ├── Conflict                    (409, conflict)      version conflict, duplicate id
     ├── Gone                        (410, deleted)       read of a deleted resource
     ├── PreconditionFailed          (412, conflict)      If-Match mismatch, ambiguous conditional
@@ -37,6 +38,7 @@ __all__ = [
     "InvalidRequest",
     "Issue",
     "MethodNotAllowed",
+    "NotAcceptable",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
@@ -124,6 +126,12 @@ class MethodNotAllowed(BindeledError):
     """The HTTP method is not defined for this URL."""
 
     status, code = 405, "not-supported"
+
+
+class NotAcceptable(BindeledError):
+    """None of the formats the client accepts can be produced."""
+
+    status, code = 406, "not-supported"
 
 
 class Conflict(BindeledError):

@@ -17,12 +17,16 @@ is built elsewhere (``store/search``) and run through :meth:`Store.fetch_all` /
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
+import anyio
+
+from ..errors import Conflict
 from ..fhir import jsonio
 
 __all__ = [
@@ -34,8 +38,12 @@ __all__ = [
     "Store",
     "StoredResource",
     "Transaction",
+    "TransientConflict",
+    "run_transaction",
     "utc_now",
 ]
+
+T = TypeVar("T")
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -176,3 +184,30 @@ class Store(Protocol):
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read query on committed data."""
         ...
+
+
+class TransientConflict(Conflict):
+    """A transaction lost a race the backend could not settle by itself (a deadlock, a serialization
+    failure, a lock wait that timed out). Everything in it was rolled back; running it again may succeed,
+    which :func:`run_transaction` does."""
+
+
+async def run_transaction(
+    store: Store, work: Callable[[Transaction], Awaitable[T]], *, attempts: int = 5, backoff: float = 0.01
+) -> T:
+    """Run ``work`` in a transaction, again (up to ``attempts`` times) when it fails with :class:`TransientConflict`.
+
+    A context manager cannot repeat its body, so writes that may meet a deadlock (several resources
+    in one transaction, in an order other writers do not share) go through here. ``work`` must be
+    safe to repeat: it sees a fresh transaction each time. Waits grow exponentially from ``backoff``
+    seconds, with jitter so that the losers of one race do not meet again.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            async with store.transaction() as tx:
+                return await work(tx)
+        except TransientConflict:
+            if attempt >= attempts:
+                raise
+        await anyio.sleep(backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
+    raise ValueError("attempts must be at least 1")

@@ -1,0 +1,134 @@
+"""The ASGI application — read this file as the table of contents of the HTTP surface.
+
+Order of the layers, outside in: request id → error rendering → routes (``/fhir`` for the FHIR API).
+Start-up loads the definitions, builds the validator and search indexer, opens the store (running
+migrations) and keeps them in :class:`~bindeled.api.services.Services`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..config import Settings
+from ..errors import BindeledError, MethodNotAllowed, NotFound
+from ..fhir import jsonio
+from ..fhir.definitions import load_definitions
+from ..fhir.outcome import from_error, operation_outcome
+from ..fhir.validation import Validator
+from ..logs import request_id_var
+from ..store.factory import open_store
+from ..store.repository import Repository
+from ..store.search import SearchIndexer
+from .negotiation import FHIR_JSON
+from .rendering import fhir_response
+from .rest import routes as fhir_routes
+from .services import FHIR_BASE_PATH, Services
+
+__all__ = ["build_services", "create_app"]
+
+log = logging.getLogger("bindeled.api")
+
+
+def build_services(settings: Settings) -> Services:
+    """Everything a process needs, not yet opened."""
+    definitions = load_definitions(settings.fhir_package_cache, settings.fhir_definitions_dir)
+    validator = Validator(definitions)
+    store = open_store(settings.database_url, indexer=SearchIndexer(definitions))
+    return Services(settings, definitions, validator, store, Repository(store, definitions, validator))
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (the client's ``X-Request-Id`` if sane) for logs and responses."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", ())).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if given and len(given) <= 64 and given.replace("-", "").isalnum() else str(uuid.uuid4())
+        token = request_id_var.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+def _error_response(request: Request, error: BindeledError) -> Response:
+    services: Services = request.app.state.services
+    try:
+        return fhir_response(request, from_error(error), services.definitions, status=error.status)
+    except BindeledError:
+        # The client's Accept/_format could not be honoured either: answer in JSON.
+        return fhir_response(request, from_error(error), services.definitions, status=error.status, fmt="json")
+
+
+async def _on_bindeled_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BindeledError)
+    return _error_response(request, exc)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error: BindeledError
+    if exc.status_code == 405:
+        error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+    else:
+        error = NotFound(f"Nothing is served at {request.url.path}")
+    return _error_response(request, error)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"path": request.url.path, "method": request.method})
+    outcome = operation_outcome([])
+    outcome["issue"] = [{"severity": "fatal", "code": "exception", "diagnostics": "An internal error occurred"}]
+    return Response(content=jsonio.encode(outcome), status_code=500, media_type=FHIR_JSON)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    """The ASGI app. ``services`` may be given (tests share one store); otherwise built from settings."""
+    svc = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await svc.store.open()
+        log.info("bindeled started", extra={"database": settings.database_url.split("://", 1)[0]})
+        try:
+            yield
+        finally:
+            await svc.store.close()
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse(f"{FHIR_BASE_PATH}/metadata")
+
+    app = Starlette(
+        routes=[Route("/", home), Mount(FHIR_BASE_PATH, routes=fhir_routes())],
+        middleware=[Middleware(RequestIdMiddleware)],
+        exception_handlers={
+            BindeledError: _on_bindeled_error,
+            HTTPException: _on_http_error,
+            Exception: _on_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.services = svc
+    return app

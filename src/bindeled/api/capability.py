@@ -1,0 +1,106 @@
+"""The CapabilityStatement at ``/metadata``, generated from what this server really does.
+
+Resource types and search parameters come from the loaded definitions (the same tables the search
+code uses), interactions from the routes in ``rest.py``; nothing here is a hand-kept list of types.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .. import __version__
+from ..fhir.definitions import Definitions
+from ..fhir.jsonio import Resource
+from .negotiation import FHIR_JSON, FHIR_XML
+from .rendering import fhir_response
+from .services import base_url, services
+
+__all__ = ["capability_statement", "metadata"]
+
+_TYPE_INTERACTIONS = (
+    "read",
+    "vread",
+    "update",
+    "patch",
+    "delete",
+    "history-instance",
+    "history-type",
+    "create",
+    "search-type",
+)
+
+
+def _resource_entry(definitions: Definitions, type_name: str) -> Resource:
+    params = definitions.search_params(type_name)
+    return {
+        "type": type_name,
+        "profile": f"http://hl7.org/fhir/StructureDefinition/{type_name}",
+        "interaction": [{"code": code} for code in _TYPE_INTERACTIONS],
+        "versioning": "versioned-update",
+        "readHistory": True,
+        "updateCreate": True,
+        "conditionalCreate": True,
+        "conditionalRead": "full-support",
+        "conditionalUpdate": True,
+        "conditionalDelete": "multiple",
+        "referencePolicy": ["literal", "logical", "local"],
+        "searchInclude": ["*", *sorted(f"{type_name}:{c}" for c, p in params.items() if p.get("type") == "reference")],
+        "searchParam": [
+            {"name": code, "definition": p.get("url", ""), "type": p["type"]} for code, p in sorted(params.items())
+        ],
+        "operation": [{"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}],
+    }
+
+
+@lru_cache(maxsize=4)
+def _cached(definitions: Definitions, base_url: str) -> Resource:
+    return {
+        "resourceType": "CapabilityStatement",
+        "id": "bindeled",
+        "url": f"{base_url}/metadata",
+        "name": "Bindeled",
+        "title": "bindeled FHIR R4 server",
+        "status": "active",
+        "date": "2026-11-22",
+        "publisher": "bindeled",
+        "kind": "instance",
+        "software": {"name": "bindeled", "version": __version__},
+        "implementation": {"description": "bindeled — the link between Danish healthcare sectors", "url": base_url},
+        "fhirVersion": definitions.version,
+        "format": [FHIR_JSON, FHIR_XML, "json", "xml"],
+        "patchFormat": ["application/json-patch+json", FHIR_JSON, FHIR_XML],
+        "rest": [
+            {
+                "mode": "server",
+                "resource": [_resource_entry(definitions, t) for t in sorted(definitions.resource_types)],
+                "interaction": [
+                    {"code": "transaction"},
+                    {"code": "batch"},
+                    {"code": "search-system"},
+                    {"code": "history-system"},
+                ],
+                "searchParam": [
+                    {"name": n, "type": t}
+                    for n, t in (
+                        ("_id", "token"),
+                        ("_lastUpdated", "date"),
+                        ("_tag", "token"),
+                        ("_profile", "uri"),
+                        ("_security", "token"),
+                    )
+                ],
+            }
+        ],
+    }
+
+
+def capability_statement(definitions: Definitions, base_url: str) -> Resource:
+    return _cached(definitions, base_url)
+
+
+async def metadata(request: Request) -> Response:
+    svc = services(request)
+    return fhir_response(request, capability_statement(svc.definitions, base_url(request)), svc.definitions)

@@ -1,0 +1,42 @@
+"""What a running API needs, built once at start-up and shared by every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from ..config import Settings
+from ..fhir.definitions import Definitions
+from ..fhir.validation import Validator
+from ..store.base import Store
+from ..store.repository import Repository
+
+__all__ = ["FHIR_BASE_PATH", "Services", "base_url", "services"]
+
+FHIR_BASE_PATH = "/fhir"
+"""Where the FHIR API is mounted; pages live beside it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The settings, definitions, validator, store and repository of one process."""
+
+    settings: Settings
+    definitions: Definitions
+    validator: Validator
+    store: Store
+    repo: Repository
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def base_url(request: Request) -> str:
+    """The FHIR base URL for links: the configured one, else this request's scheme and host."""
+    configured = services(request).settings.base_url
+    if configured:
+        return configured.rstrip("/")
+    return f"{request.url.scheme}://{request.url.netloc}{FHIR_BASE_PATH}"

@@ -1,0 +1,205 @@
+"""The ``bindeled`` command: serve, demo, definitions, migrate."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .config import Settings, load_settings
+from .fhir.definitions import PACKAGE_NAME, PACKAGE_VERSION, DefinitionsNotFound, load_definitions
+from .logs import configure_logging
+
+__all__ = ["main"]
+
+log = logging.getLogger("bindeled.cli")
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    try:
+        return load_settings(ctx.obj.get("config"), **overrides)
+    except (ValueError, OSError) as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@click.group(help="bindeled — the link: a FHIR R4 platform joining Danish healthcare.")
+@click.version_option(__version__, prog_name="bindeled")
+@click.option("--config", type=click.Path(dir_okay=False), help="A TOML settings file (also BINDELED_CONFIG).")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+def _run_server(settings: Settings) -> None:
+    import uvicorn
+
+    from .api.app import create_app
+
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        app = create_app(settings)
+    except DefinitionsNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+@main.command(help="Serve the FHIR API and pages.")
+@click.option("--database", "database_url", help="sqlite:///file.db, sqlite:///:memory: or postgresql://…")
+@click.option("--host", help="Address to listen on.")
+@click.option("--port", type=int, help="Port to listen on.")
+@click.option("--dev", is_flag=True, default=None, help="Development mode (demo identity provider).")
+@click.pass_context
+def serve(ctx: click.Context, database_url: str | None, host: str | None, port: int | None, dev: bool | None) -> None:
+    _run_server(_settings(ctx, database_url=database_url, host=host, port=port, dev=dev))
+
+
+@main.command(help="Build the synthetic demo data set and serve it.")
+@click.option("--database", "database_url", default="sqlite:///bindeled-demo.db", show_default=True)
+@click.option("--citizens", type=click.IntRange(1), default=200, show_default=True, help="How many citizens.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--host", help="Address to listen on.")
+@click.option("--port", type=int, help="Port to listen on.")
+@click.option("--no-serve", is_flag=True, help="Only build the data set.")
+@click.pass_context
+def demo(
+    ctx: click.Context, database_url: str, citizens: int, seed: int, host: str | None, port: int | None, no_serve: bool
+) -> None:
+    settings = _settings(ctx, database_url=database_url, host=host, port=port, dev=True)
+    configure_logging(settings.log_level, settings.log_json)
+    if settings.database_url.startswith("sqlite:///") and ":memory:" not in settings.database_url:
+        path = Path(settings.database_url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    started = time.monotonic()
+    try:
+        count = asyncio.run(_load_demo(settings, citizens, seed))
+    except DefinitionsNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Synthetic demo data (not real people): {citizens} citizens, {count} resources "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+    if no_serve:
+        return
+    click.echo(f"FHIR API:  http://{settings.host}:{settings.port}/fhir/metadata")
+    click.echo(f"Example:   http://{settings.host}:{settings.port}/fhir/Patient?_count=10")
+    _run_server(settings)
+
+
+async def _load_demo(settings: Settings, citizens: int, seed: int) -> int:
+    from .api.app import build_services
+    from .demo.patients import synthetic_citizens
+
+    svc = build_services(settings)
+    await svc.store.open()
+    written = 0
+    try:
+        batch: list[list[dict[str, Any]]] = []
+        for group in synthetic_citizens(citizens, seed):
+            batch.append(group)
+            if len(batch) == 50:
+                written += await _write_groups(svc, batch)
+                batch = []
+        if batch:
+            written += await _write_groups(svc, batch)
+    finally:
+        await svc.store.close()
+    return written
+
+
+async def _write_groups(svc: Any, groups: list[list[dict[str, Any]]]) -> int:
+    count = 0
+    async with svc.store.transaction() as tx:
+        for group in groups:
+            for resource in group:
+                await svc.repo.update_in(tx, resource["resourceType"], resource["id"], resource)
+                count += 1
+    return count
+
+
+@main.group(help="The official FHIR R4 definitions package.")
+def definitions() -> None:
+    pass
+
+
+@definitions.command("install", help=f"Put {PACKAGE_NAME}#{PACKAGE_VERSION} into the FHIR package cache.")
+@click.option(
+    "--tarball",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Install from this package file instead of fetching it with npm.",
+)
+@click.pass_context
+def definitions_install(ctx: click.Context, tarball: Path | None) -> None:
+    from .fhir.packages import install_package
+
+    settings = _settings(ctx)
+    try:
+        folder = install_package(settings.fhir_package_cache, PACKAGE_NAME, PACKAGE_VERSION, tarball)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{PACKAGE_NAME}#{PACKAGE_VERSION} is in {folder}")
+
+
+@definitions.command("check", help="Load the definitions and say what they hold.")
+@click.pass_context
+def definitions_check(ctx: click.Context) -> None:
+    settings = _settings(ctx)
+    try:
+        defs = load_definitions(settings.fhir_package_cache, settings.fhir_definitions_dir)
+    except DefinitionsNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"FHIR {defs.version} from {defs.folder}: {len(defs.resource_types)} resource types, "
+        f"{len(defs.search_parameters)} search parameters, {len(defs.value_sets)} value sets"
+    )
+
+
+@main.command(help="Apply pending database migrations (or list them with --dry-run).")
+@click.option("--database", "database_url", help="Database URL (else from settings).")
+@click.option("--dry-run", is_flag=True, help="Only list what would run.")
+@click.pass_context
+def migrate(ctx: click.Context, database_url: str | None, dry_run: bool) -> None:
+    from .store.migrate import pending_for_url
+
+    settings = _settings(ctx, database_url=database_url)
+    if dry_run:
+        names = asyncio.run(pending_for_url(settings.database_url))
+        click.echo("\n".join(names) if names else "No pending migrations")
+        return
+    from .store.factory import open_store
+
+    async def run() -> None:
+        store = open_store(settings.database_url)
+        await store.open()
+        await store.close()
+
+    asyncio.run(run())
+    click.echo("Migrations applied")
+
+
+def _mount_optional_commands() -> None:
+    """Commands whose packages live elsewhere in the tree (surveillance and others)."""
+    try:
+        from .surveillance.outbreak.cli import outbreak
+    except ImportError:  # pragma: no cover - the surveillance package is part of the distribution
+        return
+
+    @main.group(help="Infection surveillance: outbreak detection and HAI reports.")
+    def surveillance() -> None:
+        pass
+
+    surveillance.add_command(outbreak)
+
+
+_mount_optional_commands()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,339 @@
+"""Compile SearchParameter FHIRPath expressions into fast extractors over JSON trees.
+
+Almost every official expression is a union of simple paths with a few filters:
+``Observation.subject.where(resolve() is Patient)``, ``(Observation.value as Quantity)``,
+``Condition.abatement.as(Age)``, ``Bundle.entry[0].resource``,
+``Patient.telecom.where(system='phone')``. Those are compiled here into a small list of steps that
+walk the resource's JSON, using the element definitions to know which elements are choices
+(``value[x]`` → ``valueQuantity``) and what type each value has. Anything else falls back to
+``fhirpathpy`` (compiled once), whose results carry no type information.
+
+An extractor returns :class:`Node` s: a JSON value with its FHIR type name when known.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import fhirpathpy
+from fhirpathpy.models import models as _fhirpath_models
+
+from ..definitions import Definitions
+
+__all__ = ["Extractor", "Node", "compile_expression"]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One value an expression selected, with its FHIR type (None when not known)."""
+
+    value: Any
+    type: str | None
+    context: str | None = None
+    """The definitions path under which its children are found (``Patient.contact``, ``HumanName``)."""
+    path: str | None = None
+    """The element it was found at (``Patient.gender``), for its binding."""
+
+
+Extractor = Callable[[dict[str, Any]], list[Node]]
+
+
+class _Unsupported(Exception):
+    """The expression uses FHIRPath beyond the compiled subset."""
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[()|.\[\]=]))"
+)
+
+
+def _tokens(expression: str) -> list[str]:
+    out: list[str] = []
+    pos = 0
+    text = expression.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise _Unsupported(expression)
+        out.append(m.group(m.lastgroup or "op"))
+        pos = m.end()
+    return out
+
+
+# A compiled expression is a union of pipelines; a pipeline is a list of steps.
+Step = tuple[str, str]  # (kind, argument): child, where-resolve, where-eq, as, first
+Pipeline = tuple[str, tuple[Step, ...]]  # (root name, steps)
+
+
+class _Parser:
+    def __init__(self, tokens: list[str], *, relative: bool = False) -> None:
+        self.toks = tokens
+        self.i = 0
+        self.relative = relative
+
+    def peek(self) -> str | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self, expected: str | None = None) -> str:
+        tok = self.peek()
+        if tok is None or (expected is not None and tok != expected):
+            raise _Unsupported(f"expected {expected}")
+        self.i += 1
+        return tok
+
+    def union(self) -> list[Pipeline]:
+        out = self.term()
+        while self.peek() == "|":
+            self.take()
+            out += self.term()
+        return out
+
+    def term(self) -> list[Pipeline]:
+        if self.peek() == "(":
+            self.take()
+            inner = self.union()
+            self.take(")")
+        else:
+            inner = [self.path()]
+        extra = self.postfix()
+        if self.peek() == "as":
+            self.take()
+            extra = (*extra, ("as", self.name()))
+            extra = (*extra, *self.postfix())
+        return [(root, steps + extra) for root, steps in inner]
+
+    def name(self) -> str:
+        tok = self.take()
+        if not re.fullmatch(r"[A-Za-z_]\w*", tok):
+            raise _Unsupported(tok)
+        return tok
+
+    def path(self) -> Pipeline:
+        root = self.name()
+        if self.relative and root[0].islower() and self.peek() != "(":
+            return "", (("child", root), *self.postfix())
+        if not root[0].isupper():
+            raise _Unsupported(root)
+        return root, self.postfix()
+
+    def postfix(self) -> tuple[Step, ...]:
+        steps: list[Step] = []
+        while self.peek() in (".", "["):
+            if self.take() == "[":
+                if self.take() != "0":
+                    raise _Unsupported("index")
+                self.take("]")
+                steps.append(("first", ""))
+                continue
+            name = self.name()
+            if self.peek() != "(":
+                steps.append(("child", name))
+                continue
+            steps.append(self.function(name))
+        return tuple(steps)
+
+    def function(self, name: str) -> Step:
+        self.take("(")
+        if name in ("as", "ofType"):
+            step: Step = ("as", self.name())
+        elif name == "where" and self.peek() == "resolve":
+            self.take()
+            self.take("(")
+            self.take(")")
+            self.take("is")
+            step = ("resolve-is", self.name())
+        elif name == "where":
+            field = self.name()
+            self.take("=")
+            literal = self.take()
+            if not literal.startswith("'"):
+                raise _Unsupported(literal)
+            step = ("where-eq", f"{field}={literal[1:-1]}")
+        else:
+            raise _Unsupported(name)
+        self.take(")")
+        return step
+
+
+def _parse(expression: str) -> list[Pipeline]:
+    parser = _Parser(_tokens(expression))
+    pipelines = parser.union()
+    if parser.peek() is not None:
+        raise _Unsupported(expression)
+    return pipelines
+
+
+_RESOURCE_TYPES = ("Resource", "DomainResource")
+
+
+class _Schema:
+    """Cached child lookups in the element definitions."""
+
+    def __init__(self, definitions: Definitions) -> None:
+        self.defs = definitions
+        self.child = lru_cache(maxsize=None)(self._child)
+
+    def _child(self, context: str, name: str) -> tuple[bool, tuple[tuple[str, str, str], ...]] | None:
+        """(is_choice, ((json key, type, child context), …)) for ``context.name``; None if unknown."""
+        try:
+            info = self.defs.element(f"{context}.{name}") or self.defs.element(f"{context}.{name}[x]")
+        except KeyError:
+            return None
+        if info is None:
+            return None
+        choices: list[tuple[str, str, str]] = []
+        for key, tref in info.json_names():
+            code = tref.code
+            if info.content_reference:
+                sub = info.content_reference
+            elif code in ("BackboneElement", "Element"):
+                sub = info.path
+            else:
+                sub = code
+            choices.append((key, code, sub))
+        if not info.is_choice and not info.types and info.content_reference:
+            choices = [(name, "BackboneElement", info.content_reference)]
+        return info.is_choice, tuple(choices)
+
+
+def _flatten(value: Any) -> Iterator[Any]:
+    if isinstance(value, list):
+        yield from (v for v in value if v is not None)
+    elif value is not None:
+        yield value
+
+
+def _child_nodes(schema: _Schema, node: Node, name: str) -> Iterator[Node]:
+    value = node.value
+    if not isinstance(value, dict):
+        return
+    context = node.context
+    if context in _RESOURCE_TYPES or (context is None and "resourceType" in value):
+        context = value.get("resourceType")
+    found = schema.child(context, name) if context else None
+    if found is None:
+        for item in _flatten(value.get(name)):
+            yield Node(item, None, None)
+        return
+    _, options = found
+    for key, type_code, sub in options:
+        if key in value:
+            ctx = value[key].get("resourceType") if type_code == "Resource" and isinstance(value[key], dict) else sub
+            for item in _flatten(value[key]):
+                node_ctx = item.get("resourceType", ctx) if isinstance(item, dict) and type_code == "Resource" else ctx
+                yield Node(item, type_code, node_ctx, f"{context}.{name}")
+
+
+def _reference_type(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    ref = value.get("reference")
+    if isinstance(ref, str) and "/" in ref:
+        parts = ref.split("/")
+        if "_history" in parts:
+            parts = parts[: parts.index("_history")]
+        return parts[-2] if len(parts) >= 2 else None
+    kind = value.get("type")
+    return kind if isinstance(kind, str) else None
+
+
+def _same_type(node_type: str | None, wanted: str) -> bool:
+    if node_type is None:
+        return True
+    return node_type == wanted or node_type.lower() == wanted.lower()
+
+
+def _apply(schema: _Schema, nodes: list[Node], step: Step) -> list[Node]:
+    kind, arg = step
+    if kind == "child":
+        return [child for node in nodes for child in _child_nodes(schema, node, arg)]
+    if kind == "as":
+        return [n for n in nodes if _same_type(n.type, arg)]
+    if kind == "resolve-is":
+        return [n for n in nodes if _reference_type(n.value) == arg]
+    if kind == "where-eq":
+        field, _, literal = arg.partition("=")
+        return [n for n in nodes if isinstance(n.value, dict) and literal in _flatten(n.value.get(field))]
+    return nodes[:1]
+
+
+def _compiled(schema: _Schema, pipelines: list[Pipeline]) -> Extractor:
+    def extract(resource: dict[str, Any]) -> list[Node]:
+        rtype = resource.get("resourceType")
+        out: list[Node] = []
+        for root, steps in pipelines:
+            if root != rtype and root not in _RESOURCE_TYPES:
+                continue
+            nodes = [Node(resource, rtype, rtype)]
+            for step in steps:
+                nodes = _apply(schema, nodes, step)
+                if not nodes:
+                    break
+            out.extend(nodes)
+        return out
+
+    return extract
+
+
+def _fallback(expression: str) -> Extractor:
+    evaluate = fhirpathpy.compile(expression, _fhirpath_models["r4"])
+
+    def extract(resource: dict[str, Any]) -> list[Node]:
+        try:
+            result = evaluate(resource, None)
+        except Exception:
+            return []
+        return [Node(v, None, None) for v in result if v is not None]
+
+    return extract
+
+
+_schemas: dict[int, _Schema] = {}
+
+
+def compile_expression(expression: str, definitions: Definitions) -> tuple[Extractor, bool]:
+    """An extractor for ``expression`` and whether it is compiled (False: the fhirpathpy fallback)."""
+    schema = _schemas.get(id(definitions))
+    if schema is None:
+        schema = _schemas[id(definitions)] = _Schema(definitions)
+    try:
+        return _compiled(schema, _parse(expression)), True
+    except _Unsupported:
+        return _fallback(expression), False
+
+
+def compile_relative(expression: str, definitions: Definitions) -> tuple[Callable[[Node], list[Node]], bool]:
+    """An extractor for an expression relative to a node (composite components)."""
+    schema = _schemas.get(id(definitions))
+    if schema is None:
+        schema = _schemas[id(definitions)] = _Schema(definitions)
+    try:
+        parser = _Parser(_tokens(expression), relative=True)
+        pipelines = parser.union()
+        if parser.peek() is not None:
+            raise _Unsupported(expression)
+    except _Unsupported:
+        evaluate = fhirpathpy.compile(expression, _fhirpath_models["r4"])
+
+        def fallback(node: Node) -> list[Node]:
+            try:
+                return [Node(v, None, None) for v in evaluate(node.value, None) if v is not None]
+            except Exception:
+                return []
+
+        return fallback, False
+
+    def extract(node: Node) -> list[Node]:
+        out: list[Node] = []
+        for _root, steps in pipelines:
+            nodes = [node]
+            for step in steps:
+                nodes = _apply(schema, nodes, step)
+            out.extend(nodes)
+        return out
+
+    return extract, True

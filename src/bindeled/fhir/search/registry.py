@@ -1,0 +1,203 @@
+"""Search parameters by resource type, each with its compiled extractor; custom ones registered at run time.
+
+The registry is built once from the official R4 definitions (every SearchParameter of the
+package) and extended with :meth:`SearchRegistry.register`. It is what both the indexer (write
+side) and the query parser (read side) consult, so both agree on what a parameter means.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ...errors import Unprocessable
+from ..definitions import Definitions
+from ._paths import Extractor, Node, compile_expression, compile_relative
+from .convert import to_values
+from .values import IndexValue, TokenValue
+
+__all__ = ["PARAM_TYPES", "Component", "SearchParam", "SearchRegistry", "registry_for"]
+
+PARAM_TYPES = frozenset({"number", "date", "string", "token", "reference", "composite", "quantity", "uri", "special"})
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One part of a composite parameter: the parameter it takes its type from, and where to look."""
+
+    definition: str
+    expression: str
+    type: str
+    extract: Callable[[Node], list[Node]] = field(compare=False, repr=False)
+    compiled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParam:
+    """A search parameter, compiled for use."""
+
+    code: str
+    type: str
+    url: str
+    base: tuple[str, ...]
+    expression: str
+    targets: tuple[str, ...] = ()
+    """For reference parameters: the resource types it may point to."""
+    components: tuple[Component, ...] = ()
+    compiled: bool = True
+    """False when the expression runs on the general FHIRPath engine (slower)."""
+    extractor: Extractor | None = field(default=None, compare=False, repr=False)
+
+    def nodes(self, resource: dict[str, Any]) -> list[Node]:
+        return self.extractor(resource) if self.extractor else []
+
+    def values(self, resource: dict[str, Any]) -> list[IndexValue]:
+        """The index values of this parameter in a resource (none for composite/special)."""
+        return to_values(self.type, self.nodes(resource))
+
+
+def _with_system(values: list[IndexValue], system: str) -> list[IndexValue]:
+    return [replace(v, system=system) if isinstance(v, TokenValue) and v.system is None else v for v in values]
+
+
+class SearchRegistry:
+    """Every search parameter the server knows, by resource type and code."""
+
+    def __init__(self, definitions: Definitions) -> None:
+        self.definitions = definitions
+        self._by_base: dict[str, dict[str, SearchParam]] = {}
+        self._by_url: dict[str, SearchParam] = {}
+        self._lock = threading.Lock()
+        self._cache: dict[str, dict[str, SearchParam]] = {}
+        self._systems: dict[str, str | None] = {}
+        resources = [sp for sp in definitions.search_parameters if sp.get("type") != "composite"]
+        composites = [sp for sp in definitions.search_parameters if sp.get("type") == "composite"]
+        for sp in resources + composites:
+            self._add(self._compile(sp))
+
+    def _compile(self, sp: dict[str, Any]) -> SearchParam:
+        kind = sp.get("type")
+        if kind not in PARAM_TYPES:
+            raise Unprocessable("SearchParameter.type is missing or unknown", location=("SearchParameter.type",))
+        expression = sp.get("expression") or ""
+        extractor, compiled = compile_expression(expression, self.definitions) if expression else (None, True)
+        components = tuple(self._component(c) for c in sp.get("component", ()))
+        return SearchParam(
+            code=sp["code"],
+            type=kind,
+            url=sp.get("url", ""),
+            base=tuple(sp.get("base", ())),
+            expression=expression,
+            targets=tuple(sp.get("target", ())),
+            components=components,
+            compiled=compiled and all(c.compiled for c in components),
+            extractor=extractor,
+        )
+
+    def _component(self, c: dict[str, Any]) -> Component:
+        target = self._by_url.get(c.get("definition", ""))
+        if target is None:
+            raise Unprocessable("A composite component refers to an unknown SearchParameter")
+        extract, compiled = compile_relative(c["expression"], self.definitions)
+        return Component(c["definition"], c["expression"], target.type, extract, compiled)
+
+    def _add(self, param: SearchParam) -> None:
+        with self._lock:
+            for base in param.base:
+                self._by_base.setdefault(base, {})[param.code] = param
+            if param.url:
+                self._by_url[param.url] = param
+            self._cache.clear()
+
+    def register(self, search_parameter: dict[str, Any]) -> SearchParam:
+        """Add (or replace) a custom SearchParameter resource; resources written afterwards are indexed."""
+        if search_parameter.get("resourceType") != "SearchParameter":
+            raise Unprocessable("Not a SearchParameter", location=("resourceType",))
+        code = search_parameter.get("code")
+        if not isinstance(code, str) or not code:
+            raise Unprocessable("SearchParameter.code is required", location=("SearchParameter.code",))
+        bases = search_parameter.get("base") or ()
+        unknown = [b for b in bases if b != "Resource" and not self.definitions.is_resource_type(b)]
+        if not bases or unknown:
+            raise Unprocessable("SearchParameter.base must name resource types", location=("SearchParameter.base",))
+        if search_parameter.get("type") != "special" and not search_parameter.get("expression"):
+            raise Unprocessable("SearchParameter.expression is required", location=("SearchParameter.expression",))
+        param = self._compile(search_parameter)
+        self._add(param)
+        return param
+
+    def params(self, resource_type: str) -> dict[str, SearchParam]:
+        """The parameters that apply to a resource type (its own and Resource/DomainResource ones)."""
+        found = self._cache.get(resource_type)
+        if found is not None:
+            return found
+        merged: dict[str, SearchParam] = {}
+        for base in ("Resource", "DomainResource", resource_type):
+            if base == "DomainResource" and resource_type in ("Bundle", "Parameters", "Binary"):
+                continue
+            merged.update(self._by_base.get(base, {}))
+        self._cache[resource_type] = merged
+        return merged
+
+    def get(self, resource_type: str, code: str) -> SearchParam | None:
+        return self.params(resource_type).get(code)
+
+    def by_url(self, url: str) -> SearchParam | None:
+        return self._by_url.get(url)
+
+    def values(self, param: SearchParam, resource: dict[str, Any]) -> list[IndexValue]:
+        """A parameter's values in a resource; ``code`` elements get their code system, where implied."""
+        nodes = param.nodes(resource)
+        if param.type != "token":
+            return to_values(param.type, nodes)
+        out: list[IndexValue] = []
+        for node in nodes:
+            found = to_values("token", [node])
+            system = self.implied_system(node.path) if node.type == "code" and node.path else None
+            out += _with_system(found, system) if system else found
+        return list(dict.fromkeys(out))
+
+    def implied_system(self, path: str) -> str | None:
+        """The one code system a ``code`` element's required binding draws from (e.g. gender)."""
+        if path in self._systems:
+            return self._systems[path]
+        system = None
+        try:
+            info = self.definitions.element(path)
+        except KeyError:
+            info = None
+        if info is not None and info.binding_strength == "required" and info.binding_value_set:
+            vs = self.definitions.value_sets.get(info.binding_value_set) or {}
+            systems = {inc.get("system") for inc in (vs.get("compose") or {}).get("include", ())}
+            if len(systems) == 1 and None not in systems:
+                system = systems.pop()
+        self._systems[path] = system
+        return system
+
+    def index(self, resource_type: str, resource: dict[str, Any]) -> dict[str, tuple[SearchParam, list[IndexValue]]]:
+        """Every (non-composite) parameter's values in a resource, by code; empty ones left out."""
+        out: dict[str, tuple[SearchParam, list[IndexValue]]] = {}
+        for code, param in self.params(resource_type).items():
+            if param.type in ("composite", "special"):
+                continue
+            values = self.values(param, resource)
+            if values:
+                out[code] = (param, values)
+        return out
+
+
+_registries: dict[int, SearchRegistry] = {}
+_registries_lock = threading.Lock()
+
+
+def registry_for(definitions: Definitions | SearchRegistry) -> SearchRegistry:
+    """The shared registry for a set of definitions (built once), or the registry itself."""
+    if isinstance(definitions, SearchRegistry):
+        return definitions
+    with _registries_lock:
+        found = _registries.get(id(definitions))
+        if found is None:
+            found = _registries[id(definitions)] = SearchRegistry(definitions)
+        return found

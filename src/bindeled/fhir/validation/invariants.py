@@ -1,0 +1,112 @@
+"""Constraint (invariant) expressions of element definitions, compiled once with fhirpathpy.
+
+Every expression is parsed once per process (:func:`compile_invariant` is cached by expression
+text) and run against the element it is declared on, with ``%resource`` / ``%rootResource`` bound.
+
+Some invariants are not evaluated through FHIRPath:
+
+* :data:`NATIVE` — checked by our own code because it is cheaper and exact (they hold on nearly
+  every element, or need functions fhirpathpy lacks);
+* :data:`SKIPPED` — known to be wrong or unevaluable in R4 tooling, each with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import fhirpathpy
+from fhirpathpy.engine.nodes import ResourceNode
+from fhirpathpy.models import models
+
+from .shortcuts import Shortcut, compile_shortcut
+
+__all__ = ["NATIVE", "SKIPPED", "CompiledInvariant", "compile_invariant"]
+
+_log = logging.getLogger(__name__)
+
+NATIVE: dict[str, str] = {
+    "ele-1": "every element has a value or children: checked in the structure walk (cheap, on every element)",
+    "ext-1": "an extension has either nested extensions or a value: checked in the structure walk",
+    "dom-2": "no nested contained resources: checked when contained resources are validated",
+    "dom-3": "contained resources are referenced: checked natively (the FHIRPath form scans every descendant)",
+    "dom-4": "no meta.versionId / meta.lastUpdated on contained resources: checked natively",
+    "dom-5": "no meta.security on contained resources: checked natively",
+    "txt-1": "uses htmlChecks(), which fhirpathpy lacks: see narrative.check_div",
+    "txt-2": "uses htmlChecks(), which fhirpathpy lacks: see narrative.check_div",
+}
+"""Invariants checked by our own code instead of FHIRPath, with where and why."""
+
+SKIPPED: dict[str, str] = {
+    "rng-2": "compares two Quantity values with <=, which fhirpathpy cannot do (it raises TypeError on the "
+    "JSON objects); low/high comparison needs UCUM-aware Quantity comparison",
+    "ctm-1": "needs resolve() on CareTeam.participant.member, which a single-resource validation cannot do",
+}
+"""Known-bad or unevaluable R4 invariants, never evaluated, each with the reason."""
+
+_MODEL = models["r4"]
+
+
+def _has_value(inputs: list[Any]) -> list[bool]:
+    return [len(inputs) == 1 and inputs[0] is not None and not isinstance(inputs[0], dict | list)]
+
+
+_OPTIONS: dict[str, Any] = {
+    "userInvocationTable": {"hasValue": {"fn": _has_value, "arity": {0: []}}},
+    "traceFn": lambda *args: None,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledInvariant:
+    """One constraint ready to run: it holds on ``node`` unless the result is ``false``."""
+
+    key: str
+    severity: str
+    human: str
+    expression: str
+    base: str
+    """The type path the expression is written against (``Patient.contact``, ``Quantity``)."""
+    run: Callable[[Any, dict[str, Any]], list[Any]]
+    shortcut: Shortcut | None = None
+
+    def holds(self, node: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool:
+        """Evaluate on ``node``; raises whatever fhirpathpy raises on an unevaluable expression."""
+        if self.shortcut is not None and self.shortcut(node):
+            return True
+        variables = {"resource": resource, "rootResource": root}
+        result = self.run(ResourceNode.create_node(node, self.base), variables)  # type: ignore[no-untyped-call]
+        return not (len(result) == 1 and result[0] is False)
+
+
+@cache
+def _compile(expression: str) -> Callable[[Any, dict[str, Any]], list[Any]] | None:
+    try:
+        compiled: Callable[[Any, dict[str, Any]], list[Any]] = fhirpathpy.compile(expression, _MODEL, _OPTIONS)
+    except Exception:  # fhirpathpy raises bare Exceptions on syntax it does not support
+        _log.info("FHIRPath expression not supported by fhirpathpy; invariant not evaluated")
+        return None
+    return compiled
+
+
+def compile_invariant(constraint: dict[str, Any], base: str) -> CompiledInvariant | None:
+    """Compile one ElementDefinition.constraint, or ``None`` if it is native, skipped or unsupported."""
+    key = str(constraint.get("key", ""))
+    expression = constraint.get("expression")
+    if key in NATIVE or key in SKIPPED or not isinstance(expression, str):
+        return None
+    run = _compile(expression)
+    if run is None:
+        return None
+    return CompiledInvariant(
+        key=key,
+        severity="warning" if constraint.get("severity") == "warning" else "error",
+        human=str(constraint.get("human", key)),
+        expression=expression,
+        base=base,
+        run=run,
+        shortcut=compile_shortcut(expression),
+    )

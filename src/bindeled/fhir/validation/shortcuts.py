@@ -1,0 +1,119 @@
+"""Sound short-cuts for the most common invariant shapes, so fhirpathpy runs less often.
+
+Most R4 invariants are ``or``-chains whose first operands are trivial tests such as
+``code.empty()``, ``system.exists()``, ``start.hasValue().not()`` or
+``reference.startsWith('#').not()``. In FHIRPath ``or`` is true as soon as one operand is true,
+so when one of these simple operands is *definitely* true on the JSON node, the whole invariant
+holds and the general engine is not needed (``and`` binds tighter than ``or``, so an operand like
+``a and b`` stays whole; chains with ``implies`` or ``xor`` are not short-cut). Each recogniser
+errs on the safe side: "not sure" is treated as "not shown true", and the full expression is
+evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Shortcut", "compile_shortcut", "split_or"]
+
+Shortcut = Callable[[Any], bool]
+"""Returns True only when the invariant certainly holds on the node."""
+
+_PATH = r"((?:[A-Za-z][A-Za-z0-9]*|`[A-Za-z]+`)(?:\.(?:[A-Za-z][A-Za-z0-9]*|`[A-Za-z]+`))*)"
+_EMPTY = re.compile(rf"{_PATH}\.empty\(\)")
+_EXISTS = re.compile(rf"{_PATH}\.exists\(\)")
+_NO_VALUE = re.compile(rf"{_PATH}\.hasValue\(\)\.not\(\)")
+_NOT_STARTS = re.compile(rf"{_PATH}\.startsWith\('([^'\\]*)'\)\.not\(\)")
+_RESERVED = frozenset({"and", "or", "xor", "implies", "not", "true", "false"})
+
+
+def split_or(expression: str) -> list[str]:
+    """Operands of a top-level ``or`` chain (outside parentheses and string literals)."""
+    parts: list[str] = []
+    depth, start, quoted, i = 0, 0, False, 0
+    while i < len(expression):
+        ch = expression[i]
+        if ch == "'" and (i == 0 or expression[i - 1] != "\\"):
+            quoted = not quoted
+        elif not quoted and ch in "([":
+            depth += 1
+        elif not quoted and ch in ")]":
+            depth -= 1
+        elif not quoted and depth == 0 and expression.startswith(" or ", i):
+            parts.append(expression[start:i].strip())
+            start = i + 4
+            i += 3
+        i += 1
+    parts.append(expression[start:].strip())
+    return parts
+
+
+def _steps(path: str) -> list[str] | None:
+    steps = [s.strip("`") for s in path.split(".")]
+    if any(s in _RESERVED or s[0].isupper() for s in steps):
+        return None  # a type name (Patient.x) or keyword: the context is not a plain member path
+    return steps
+
+
+def _children(items: list[Any], name: str, *, choice_aware: bool) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            hit = key == name or (choice_aware and key.startswith(name) and key[len(name) : len(name) + 1].isupper())
+            if hit or (choice_aware and key == "_" + name):
+                out.extend(value if isinstance(value, list) else (value,))
+    return out
+
+
+def _certainly_empty(node: Any, steps: list[str]) -> bool:
+    items = [node]
+    for step in steps:
+        items = _children(items, step, choice_aware=True)
+        if not items:
+            return True
+    return False
+
+
+def _certainly_exists(node: Any, steps: list[str]) -> bool:
+    items = [node]
+    for step in steps:
+        items = [v for v in _children(items, step, choice_aware=False) if v is not None]
+        if not items:
+            return False
+    return True
+
+
+def _path_test(pattern: re.Pattern[str], text: str) -> list[str] | None:
+    match = pattern.fullmatch(text)
+    return _steps(match.group(1)) if match else None
+
+
+def _operand(text: str) -> Shortcut | None:
+    empty = _path_test(_EMPTY, text) or _path_test(_NO_VALUE, text)
+    if empty is not None:
+        return lambda node: _certainly_empty(node, empty)
+    exists = _path_test(_EXISTS, text)
+    if exists is not None:
+        return lambda node: _certainly_exists(node, exists)
+    match = _NOT_STARTS.fullmatch(text)
+    steps = _steps(match.group(1)) if match else None
+    if match is not None and steps is not None and len(steps) == 1:
+        name, prefix = steps[0], match.group(2)
+        return lambda node: (
+            isinstance(node, dict) and isinstance(node.get(name), str) and not node[name].startswith(prefix)
+        )
+    return None
+
+
+def compile_shortcut(expression: str) -> Shortcut | None:
+    """A short-cut for an invariant, or ``None`` when none of its operands is recognised."""
+    if " implies " in expression or " xor " in expression:
+        return None  # lower or equal precedence than ``or``: the chain is not the top level
+    recognised = [s for s in (_operand(p) for p in split_or(expression)) if s is not None]
+    if not recognised:
+        return None
+    return lambda node: any(shortcut(node) for shortcut in recognised)

@@ -1,0 +1,172 @@
+"""Slicing at run time: assign each repetition to a slice by its discriminators, then check slice
+cardinality, closed slicing and order.
+
+Discriminators are compiled into :class:`Discriminator` records by the compiler; here they are
+matched against instance values found by walking the discriminator path (simple FHIRPath: names,
+``$this``, ``extension('url')`` and ``ofType(T)``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .patterns import fixed_matches, pattern_matches
+from .plan import Ctx, ItemCheck, Prop
+
+__all__ = ["Discriminator", "Slice", "Slicing", "parse_path", "values_at"]
+
+_STEP = re.compile(r"extension\('([^']*)'\)|ofType\(([^)]*)\)|(resolve\(\))|(\$this)|([A-Za-z0-9_\-]+(?:\[x\])?)")
+
+
+def parse_path(path: str) -> list[tuple[str, str]]:
+    """``extension('u').value`` → ``[("extension", "u"), ("name", "value")]``."""
+    steps: list[tuple[str, str]] = []
+    for match in _STEP.finditer(path):
+        url, of_type, resolve, this, name = match.groups()
+        if url is not None:
+            steps.append(("extension", url))
+        elif of_type is not None:
+            steps.append(("ofType", of_type.strip()))
+        elif resolve:
+            steps.append(("resolve", ""))
+        elif this:
+            continue
+        else:
+            steps.append(("name", name))
+    return steps
+
+
+def _children(value: Any, kind: str, arg: str) -> Iterator[Any]:
+    if kind == "extension":
+        for ext in value.get("extension", ()) if isinstance(value, dict) else ():
+            if isinstance(ext, dict) and ext.get("url") == arg:
+                yield ext
+    elif kind == "ofType":
+        if not isinstance(value, dict) or value.get("resourceType", arg) == arg:
+            yield value
+    elif kind == "name" and isinstance(value, dict):
+        if arg.endswith("[x]"):
+            stem = arg[:-3]
+            found = [v for k, v in value.items() if k.startswith(stem) and k[len(stem) : len(stem) + 1].isupper()]
+        else:
+            found = [value[arg]] if arg in value else []
+        for item in found:
+            yield from item if isinstance(item, list) else (item,)
+
+
+def values_at(value: Any, steps: list[tuple[str, str]]) -> list[Any] | None:
+    """The instance values at a discriminator path; ``None`` if the path needs ``resolve()``."""
+    current = [value]
+    for kind, arg in steps:
+        if kind == "resolve":
+            return None
+        current = [child for item in current for child in _children(item, kind, arg)]
+    return current
+
+
+@dataclass(frozen=True, slots=True)
+class Discriminator:
+    """One compiled discriminator: how to find values, and what a matching slice expects there."""
+
+    kind: str
+    """value / pattern / exists / type / profile (value and pattern behave the same in R4)."""
+    steps: list[tuple[str, str]]
+    fixed: tuple[str, Any] | None = None
+    codes: frozenset[tuple[str, str]] | None = None
+    exists: bool | None = None
+    types: frozenset[str] = frozenset()
+    profiles: tuple[str, ...] = ()
+
+    def matches(self, value: Any, ctx: Ctx) -> bool:
+        found = values_at(value, self.steps)
+        if found is None:
+            return False
+        if self.kind == "exists":
+            return bool(found) == bool(self.exists)
+        if self.kind == "type":
+            return bool(found) and all(_type_of(v) in self.types for v in found)
+        if self.kind == "profile":
+            return bool(found) and all(
+                any(ctx.hook.conforms(v, p, _type_of(v), ctx) for p in self.profiles) for v in found
+            )
+        return any(self._value_matches(v) for v in found)
+
+    def _value_matches(self, value: Any) -> bool:
+        if self.fixed is not None:
+            how, expected = self.fixed
+            return fixed_matches(expected, value) if how == "fixed" else pattern_matches(expected, value)
+        if self.codes is not None:
+            return _in_codes(value, self.codes)
+        return False
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("resourceType", ""))
+    return ""
+
+
+def _in_codes(value: Any, codes: frozenset[tuple[str, str]]) -> bool:
+    if isinstance(value, str):
+        return any(code == value for _, code in codes)
+    if isinstance(value, dict):
+        codings = value.get("coding", [value])
+        return any((c.get("system", ""), c.get("code", "")) in codes for c in codings if isinstance(c, dict))
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """One slice: its name, cardinality, how to recognise members and how to check them."""
+
+    name: str
+    min: int
+    max: int | None
+    matches: Callable[[Any, Ctx], bool]
+    check: ItemCheck
+
+
+@dataclass(frozen=True, slots=True)
+class Slicing:
+    """The slicing of one repeating element."""
+
+    element: str
+    slices: tuple[Slice, ...]
+    closed: bool
+    ordered: bool
+
+    def run(self, items: list[tuple[Any, Any, str]], prop: Prop, path: str, ctx: Ctx) -> None:
+        counts = [0] * len(self.slices)
+        last = -1
+        for value, ext, item_path in items:
+            index = self._slice_of(value, ctx)
+            if index is None:
+                prop.check(value, ext, item_path, ctx)
+                if self.closed:
+                    ctx.error(
+                        "structure", f"{self.element} does not match any slice and the slicing is closed", item_path
+                    )
+                continue
+            counts[index] += 1
+            self.slices[index].check(value, ext, item_path, ctx)
+            if self.ordered and index < last:
+                ctx.error("structure", f"Slice {self.slices[index].name} is out of order", item_path)
+            last = max(last, index)
+        for slc, count in zip(self.slices, counts, strict=True):
+            if count < slc.min:
+                ctx.error(
+                    "required", f"Slice {slc.name} of {self.element} needs at least {slc.min}, found {count}", path
+                )
+            elif slc.max is not None and count > slc.max:
+                ctx.error(
+                    "structure", f"Slice {slc.name} of {self.element} allows at most {slc.max}, found {count}", path
+                )
+
+    def _slice_of(self, value: Any, ctx: Ctx) -> int | None:
+        for index, slc in enumerate(self.slices):
+            if slc.matches(value, ctx):
+                return index
+        return None

@@ -1,0 +1,139 @@
+"""The public validator: R4 base definitions plus any profiles, compiled once, run many times."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from ...errors import Issue
+from ..definitions import Definitions
+from .compile import Compiler
+from .contained import check_contained_rules
+from .plan import Ctx, ResourceHook
+from .snapshot import generate_snapshot
+from .valuesets import ValueSetExpander
+from .walk import walk_object
+
+__all__ = ["Validator"]
+
+_DOMAIN_RESOURCE_EXEMPT = frozenset({"Bundle", "Parameters", "Binary"})
+
+
+class Validator(ResourceHook):
+    """Validates FHIR R4 resources (JSON trees) against the base definitions and profiles."""
+
+    def __init__(self, definitions: Definitions) -> None:
+        self.definitions = definitions
+        self._sources: dict[str, dict[str, Any]] = dict(definitions.structure_definitions)
+        self._expander = ValueSetExpander(dict(definitions.value_sets), dict(definitions.code_systems))
+        self._compiler = Compiler(definitions, self._sources, self._expander)
+        self._lock = threading.Lock()
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def add_structure_definitions(self, sds: Iterable[dict[str, Any]]) -> None:
+        """Register profiles and extension definitions; differential-only ones get a snapshot."""
+        pending = [sd for sd in sds if sd.get("resourceType") == "StructureDefinition" and sd.get("url")]
+        with self._lock:
+            for sd in pending:
+                self._sources[sd["url"]] = sd
+            for sd in pending:
+                if "snapshot" not in sd:
+                    self._sources[sd["url"]] = generate_snapshot(sd, self._sources, self.definitions)
+            self._compiler = Compiler(self.definitions, self._sources, self._expander)
+
+    def add_package(self, folder: Path) -> None:
+        """Load every StructureDefinition, ValueSet and CodeSystem JSON file of a FHIR package folder."""
+        sds: list[dict[str, Any]] = []
+        for path in sorted(folder.glob("*.json")):
+            if path.name in ("package.json", ".index.json"):
+                continue
+            try:
+                resource = msgspec.json.decode(path.read_bytes())
+            except msgspec.DecodeError:
+                continue
+            kind = resource.get("resourceType") if isinstance(resource, dict) else None
+            if kind == "StructureDefinition":
+                sds.append(resource)
+            elif kind in ("ValueSet", "CodeSystem"):
+                self._expander.add(resource)
+        self.add_structure_definitions(sds)
+
+    # -- validating -----------------------------------------------------------------------------
+
+    def validate(self, resource: dict[str, Any], profiles: Sequence[str] = ()) -> list[Issue]:
+        """All issues found in ``resource``, checked against R4 and the given and claimed profiles."""
+        ctx = Ctx([], resource, resource, self)
+        kind = resource.get("resourceType")
+        if not isinstance(kind, str) or not self.definitions.is_resource_type(kind):
+            ctx.error("structure", "Unknown or missing resourceType", "resourceType" if kind is None else str(kind))
+            return ctx.issues
+        self._validate_resource(resource, kind, ctx, tuple(profiles), contained=False)
+        return _unique(ctx.issues)
+
+    def _validate_resource(
+        self, resource: dict[str, Any], path: str, ctx: Ctx, profiles: tuple[str, ...], *, contained: bool
+    ) -> None:
+        kind = str(resource["resourceType"])
+        self._run_plan(resource, kind, path, ctx)
+        if kind not in _DOMAIN_RESOURCE_EXEMPT:
+            check_contained_rules(resource, path, ctx)
+        meta = resource.get("meta")
+        claimed = meta.get("profile", []) if isinstance(meta, dict) else []
+        for url in (*profiles, *(p for p in claimed if isinstance(p, str))):
+            self._run_profile(resource, kind, url, path, ctx, explicit=url in profiles)
+
+    def _run_plan(self, value: dict[str, Any], type_or_url: str, path: str, ctx: Ctx) -> bool:
+        plan = self._compiler.root(type_or_url)
+        if plan is None:
+            return False
+        node, root_checks = plan
+        walk_object(value, node, path, ctx)
+        for check in root_checks:
+            check(value, path, ctx)
+        return True
+
+    def _run_profile(
+        self, resource: dict[str, Any], kind: str, url: str, path: str, ctx: Ctx, *, explicit: bool
+    ) -> None:
+        canonical = url.split("|", 1)[0]
+        sd = self._sources.get(canonical)
+        if sd is None or self._compiler.tree(canonical) is None:
+            severity = "error" if explicit else "warning"
+            ctx.error(
+                "not-supported",
+                f"Profile {canonical} is not known; the resource was not checked against it",
+                path,
+                severity,
+            )
+            return
+        if sd.get("type") != kind:
+            ctx.error("invalid", f"Profile {canonical} is for {sd.get('type')}, not {kind}", path)
+            return
+        self._run_plan(resource, canonical, path, ctx)
+
+    # -- ResourceHook -----------------------------------------------------------------------------
+
+    def nested_resource(self, resource: Any, path: str, ctx: Ctx, profiles: tuple[str, ...], contained: bool) -> None:
+        kind = resource.get("resourceType")
+        if not isinstance(kind, str) or not self.definitions.is_resource_type(kind):
+            ctx.error("structure", "Unknown or missing resourceType", path)
+            return
+        inner = Ctx(ctx.issues, resource, ctx.root if contained else resource, self)
+        self._validate_resource(resource, path, inner, profiles, contained=contained)
+
+    def conforms(self, value: Any, profile: str, type_code: str, ctx: Ctx) -> bool:
+        if not isinstance(value, dict):
+            return False
+        probe = Ctx([], value if type_code else ctx.resource, ctx.root, self)
+        if not self._run_plan(value, profile.split("|", 1)[0], "$this", probe):
+            return False
+        return not any(issue.is_error for issue in probe.issues)
+
+
+def _unique(issues: list[Issue]) -> list[Issue]:
+    return list(dict.fromkeys(issues))

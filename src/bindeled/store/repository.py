@@ -1,0 +1,274 @@
+"""The FHIR interactions on top of a store: what create, read, update, patch, delete and history mean.
+
+The repository checks what the REST API would otherwise have to remember everywhere: the resource
+type exists, the body matches the URL, the resource is valid against the R4 definitions (and the
+profiles it claims), conditional interactions match the right number of resources, and every write
+happens in one store transaction. Transactions and batches (``bundles.py``) reuse these same
+operations inside one store transaction, so a Bundle entry behaves exactly like the single request.
+
+Nothing here knows about HTTP; failures are :mod:`bindeled.errors` exceptions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ..errors import Conflict, Gone, InvalidRequest, NotFound, PreconditionFailed, Unprocessable
+from ..fhir import patch as fhir_patch
+from ..fhir.definitions import Definitions
+from ..fhir.jsonio import Resource
+from ..fhir.references import valid_id
+from ..fhir.search import SearchRequest, parse_search
+from ..fhir.validation import Validator
+from .base import HistoryQuery, Store, StoredResource, Transaction
+from .search import SearchResult, search
+
+__all__ = ["Repository", "WriteResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The outcome of a write: the stored version and whether a new resource was created."""
+
+    stored: StoredResource
+    created: bool
+    changed: bool = True
+    """False when a conditional create found an existing match and nothing was written."""
+
+
+class Repository:
+    """FHIR interactions over a :class:`~bindeled.store.base.Store`."""
+
+    def __init__(self, store: Store, definitions: Definitions, validator: Validator) -> None:
+        self.store = store
+        self.definitions = definitions
+        self.validator = validator
+        self._is_array = fhir_patch.element_is_array(definitions)
+
+    # -- checks ----------------------------------------------------------------------------------
+
+    def check_type(self, resource_type: str) -> None:
+        if not self.definitions.is_resource_type(resource_type):
+            raise NotFound(f"Unknown resource type {resource_type!r}")
+
+    @staticmethod
+    def check_id(id: str) -> None:
+        if not valid_id(id):
+            raise InvalidRequest("The id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})", location=("id",))
+
+    def validate(self, resource: Resource, profiles: tuple[str, ...] = ()) -> None:
+        """Raise :class:`Unprocessable` with every issue when the resource has errors."""
+        issues = self.validator.validate(resource, profiles)
+        if any(issue.is_error for issue in issues):
+            raise Unprocessable("The resource is not valid", issues=[i for i in issues if i.is_error])
+
+    def _body_for(self, resource_type: str, resource: Resource) -> Resource:
+        if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
+            raise InvalidRequest(
+                f"The body must be a {resource_type} resource, not {resource.get('resourceType')!r}",
+                location=("resourceType",),
+            )
+        return resource
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    async def read(self, resource_type: str, id: str) -> StoredResource:
+        self.check_type(resource_type)
+        self.check_id(id)
+        found = await self.store.read(resource_type, id)
+        if found is None:
+            raise NotFound(f"{resource_type}/{id} is not known")
+        if found.deleted:
+            raise Gone(f"{resource_type}/{id} was deleted")
+        return found
+
+    async def vread(self, resource_type: str, id: str, version: str) -> StoredResource:
+        self.check_type(resource_type)
+        self.check_id(id)
+        if not version.isdigit():
+            raise NotFound(f"Version {version!r} of {resource_type}/{id} is not known")
+        found = await self.store.vread(resource_type, id, int(version))
+        if found is None:
+            raise NotFound(f"Version {version} of {resource_type}/{id} is not known")
+        if found.deleted:
+            raise Gone(f"Version {version} of {resource_type}/{id} is a deletion")
+        return found
+
+    async def history(self, query: HistoryQuery) -> tuple[list[StoredResource], int]:
+        if query.resource_type is not None:
+            self.check_type(query.resource_type)
+        if query.id is not None:
+            self.check_id(query.id)
+            assert query.resource_type is not None
+            if await self.store.read(query.resource_type, query.id) is None:
+                raise NotFound(f"{query.resource_type}/{query.id} is not known")
+        return await self.store.history(query), await self.store.history_count(query)
+
+    async def search(
+        self, resource_type: str | None, params: list[tuple[str, str]], *, strict: bool = False
+    ) -> tuple[SearchRequest, SearchResult]:
+        if resource_type is not None:
+            self.check_type(resource_type)
+        request = parse_search(resource_type, params, self.definitions, strict=strict)
+        return request, await search(self.store, request)
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    async def create(self, resource_type: str, resource: Resource, *, if_none_exist: str | None = None) -> WriteResult:
+        async with self.store.transaction() as tx:
+            return await self.create_in(tx, resource_type, resource, if_none_exist=if_none_exist)
+
+    async def create_in(
+        self,
+        tx: Transaction,
+        resource_type: str,
+        resource: Resource,
+        *,
+        if_none_exist: str | None = None,
+        id: str | None = None,
+    ) -> WriteResult:
+        """Create (the server assigns the id; a client id in the body is ignored, as R4 says)."""
+        self.check_type(resource_type)
+        body = self._body_for(resource_type, resource)
+        if if_none_exist is not None:
+            matches = await self.matches(tx, resource_type, if_none_exist)
+            if len(matches) > 1:
+                raise PreconditionFailed("If-None-Exist matches more than one resource", location=("If-None-Exist",))
+            if matches:
+                return WriteResult(matches[0], created=False, changed=False)
+        body = {k: v for k, v in body.items() if k != "id"}
+        self.validate(body)
+        stored = await tx.create(resource_type, body, id=id)
+        return WriteResult(stored, created=True)
+
+    async def update(
+        self, resource_type: str, id: str, resource: Resource, *, if_match: int | None = None
+    ) -> WriteResult:
+        async with self.store.transaction() as tx:
+            return await self.update_in(tx, resource_type, id, resource, if_match=if_match)
+
+    async def update_in(
+        self,
+        tx: Transaction,
+        resource_type: str,
+        id: str,
+        resource: Resource,
+        *,
+        if_match: int | None = None,
+        method: str = "PUT",
+    ) -> WriteResult:
+        """Update, or create with the client's id when the resource does not exist yet."""
+        self.check_type(resource_type)
+        self.check_id(id)
+        body = self._body_for(resource_type, resource)
+        if "id" not in body:
+            raise InvalidRequest("An update must carry the resource id in the body", location=("id",))
+        if body["id"] != id:
+            raise InvalidRequest("The id in the body does not match the id in the URL", location=("id",))
+        self.validate(body)
+        stored, created = await tx.update(resource_type, id, body, if_match=if_match, method=method)
+        return WriteResult(stored, created=created)
+
+    async def conditional_update(
+        self, resource_type: str, criteria: str, resource: Resource, *, if_match: int | None = None
+    ) -> WriteResult:
+        async with self.store.transaction() as tx:
+            return await self.conditional_update_in(tx, resource_type, criteria, resource, if_match=if_match)
+
+    async def conditional_update_in(
+        self, tx: Transaction, resource_type: str, criteria: str, resource: Resource, *, if_match: int | None = None
+    ) -> WriteResult:
+        self.check_type(resource_type)
+        body = self._body_for(resource_type, resource)
+        matches = await self.matches(tx, resource_type, criteria)
+        if len(matches) > 1:
+            raise PreconditionFailed("The conditional update criteria match more than one resource")
+        if not matches:
+            if "id" in body:
+                return await self.update_in(tx, resource_type, str(body["id"]), body, if_match=if_match)
+            return await self.create_in(tx, resource_type, body)
+        target = matches[0]
+        if "id" in body and body["id"] != target.id:
+            raise Conflict("The id in the body is not the id of the resource the criteria match", location=("id",))
+        return await self.update_in(tx, resource_type, target.id, {**body, "id": target.id}, if_match=if_match)
+
+    async def patch(
+        self, resource_type: str, id: str, document: Any, *, kind: str, if_match: int | None = None
+    ) -> WriteResult:
+        async with self.store.transaction() as tx:
+            return await self.patch_in(tx, resource_type, id, document, kind=kind, if_match=if_match)
+
+    async def patch_in(
+        self, tx: Transaction, resource_type: str, id: str, document: Any, *, kind: str, if_match: int | None = None
+    ) -> WriteResult:
+        """Apply a JSON Patch (``kind='json'``) or FHIRPath Patch (``kind='fhirpath'``)."""
+        self.check_type(resource_type)
+        self.check_id(id)
+        current = await tx.read(resource_type, id)
+        if current is None:
+            raise NotFound(f"{resource_type}/{id} is not known")
+        if current.deleted:
+            raise Gone(f"{resource_type}/{id} was deleted")
+        if if_match is not None and if_match != current.version_id:
+            raise PreconditionFailed(f"Version {if_match} is not the current version", location=("If-Match",))
+        before = current.resource()
+        if kind == "json":
+            after = fhir_patch.apply_json_patch(before, document)
+        else:
+            after = fhir_patch.apply_fhirpath_patch(before, document, self._is_array)
+        return await self.update_in(tx, resource_type, id, after, if_match=current.version_id, method="PATCH")
+
+    async def delete(self, resource_type: str, id: str, *, if_match: int | None = None) -> StoredResource | None:
+        async with self.store.transaction() as tx:
+            return await self.delete_in(tx, resource_type, id, if_match=if_match)
+
+    async def delete_in(
+        self, tx: Transaction, resource_type: str, id: str, *, if_match: int | None = None
+    ) -> StoredResource | None:
+        """Delete (a tombstone version). Deleting what is absent or already deleted is not an error."""
+        self.check_type(resource_type)
+        self.check_id(id)
+        return await tx.delete(resource_type, id, if_match=if_match)
+
+    async def conditional_delete(self, resource_type: str, criteria: str, *, multiple: bool = True) -> int:
+        async with self.store.transaction() as tx:
+            return await self.conditional_delete_in(tx, resource_type, criteria, multiple=multiple)
+
+    async def conditional_delete_in(
+        self, tx: Transaction, resource_type: str, criteria: str, *, multiple: bool = True
+    ) -> int:
+        """Delete every match (or refuse with 412 when several match and ``multiple`` is off)."""
+        self.check_type(resource_type)
+        matches = await self.matches(tx, resource_type, criteria, limit=None if multiple else 2)
+        if len(matches) > 1 and not multiple:
+            raise PreconditionFailed("The conditional delete criteria match more than one resource")
+        for match in matches:
+            await tx.delete(resource_type, match.id)
+        return len(matches)
+
+    # -- conditional matching -------------------------------------------------------------------
+
+    async def matches(
+        self, tx: Transaction, resource_type: str, criteria: str, *, limit: int | None = 2
+    ) -> list[StoredResource]:
+        """Current resources matching a search query string, seen from inside the transaction.
+
+        On PostgreSQL a transaction-scoped advisory lock on the criteria serialises concurrent
+        conditional writes with the same criteria, so two racing conditional creates cannot both create.
+        """
+        params = parse_qsl(criteria.lstrip("?"), keep_blank_values=True)
+        if not params:
+            raise PreconditionFailed("Conditional criteria must not be empty")
+        if self.store.dialect == "postgresql":
+            key = int.from_bytes(
+                hashlib.sha256(f"{resource_type}?{criteria}".encode()).digest()[:8], "big", signed=True
+            )
+            await tx.fetch_all("SELECT pg_advisory_xact_lock($1)", [key])
+        if limit is not None:
+            params = [*params, ("_count", str(limit))]
+        request = parse_search(resource_type, params, self.definitions, strict=True)
+        result = await search(self.store, request, tx=tx)
+        return list(result.resources)

@@ -1,0 +1,156 @@
+"""SearchRequest → parameterised SQL, for either dialect.
+
+Every criterion becomes a semi-join on one index table::
+
+    r.res_id IN (SELECT t.res_id FROM search_token t
+                 WHERE t.res_type = ?1 AND t.param = ?2 AND (<value 1> OR <value 2>))
+
+so the database can drive the search from the index (``(res_type, param, code)`` …) and
+probe ``resources`` by primary key. Chains nest the same shape over ``search_reference``
+(the target's type and id become the inner "resource"), ``_has`` turns it around. Repeated
+parameters are AND-ed; ``:not``, ``:not-in`` and ``:missing=true`` use ``NOT IN``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ...fhir.search.request import Chain, Condition, Criterion, Has, MissingQuery, SearchRequest, SortKey
+from ..base import Dialect
+from ._match import match_value
+from ._params import Params
+from .tables import table_for
+
+__all__ = ["COLUMNS", "CompiledSearch", "compile_count", "compile_search", "compile_where"]
+
+COLUMNS = "r.res_type, r.res_id, r.version, r.last_updated, r.deleted, r.method, r.body"
+"""The resource columns every search returns, in :class:`~bindeled.store.base.StoredResource` order."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSearch:
+    sql: str
+    params: tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Which resources a condition is about: SQL for their type and id."""
+
+    type_sql: str
+    id_sql: str
+
+
+class _Compiler:
+    def __init__(self, dialect: Dialect, now: datetime) -> None:
+        self.p = Params(dialect)
+        self.dialect = dialect
+        self.now = now
+        self.aliases = 0
+
+    def alias(self) -> str:
+        self.aliases += 1
+        return f"t{self.aliases}"
+
+    def condition(self, cond: Condition, target: _Target) -> str:
+        if isinstance(cond, Criterion):
+            return self.criterion(cond, target)
+        if isinstance(cond, Chain):
+            return self.chain(cond, target)
+        return self.has(cond, target)
+
+    def criterion(self, c: Criterion, target: _Target) -> str:
+        if c.param.code == "_id" and c.modifier is None:
+            return f"{target.id_sql} IN ({self.p.many([v.code for v in c.values])})"  # type: ignore[union-attr]
+        table = table_for(c.param.type).name
+        a = self.alias()
+        head = (
+            f"SELECT {a}.res_id FROM {table} {a} "
+            f"WHERE {a}.res_type = {target.type_sql} AND {a}.param = {self.p(c.param.code)}"
+        )
+        if c.modifier == "missing":
+            missing = isinstance(c.values[0], MissingQuery) and c.values[0].missing
+            return f"{target.id_sql} {'NOT IN' if missing else 'IN'} ({head})"
+        modifier = None if c.modifier in ("not", "not-in") else c.modifier
+        matches = " OR ".join(match_value(self.p, v, modifier, self.now, a) for v in c.values)
+        negate = "NOT IN" if c.modifier in ("not", "not-in") else "IN"
+        return f"{target.id_sql} {negate} ({head} AND ({matches}))"
+
+    def chain(self, c: Chain, target: _Target) -> str:
+        a = self.alias()
+        inner = self.condition(c.inner, _Target(f"{a}.target_type", f"{a}.target_id"))
+        return (
+            f"{target.id_sql} IN (SELECT {a}.res_id FROM search_reference {a} "
+            f"WHERE {a}.res_type = {target.type_sql} AND {a}.param = {self.p(c.param.code)} "
+            f"AND {a}.target_type IN ({self.p.many(c.target_types)}) AND {inner})"
+        )
+
+    def has(self, h: Has, target: _Target) -> str:
+        a = self.alias()
+        source = self.p(h.source_type)
+        inner = self.condition(h.inner, _Target(source, f"{a}.res_id"))
+        return (
+            f"{target.id_sql} IN (SELECT {a}.target_id FROM search_reference {a} WHERE {a}.res_type = "
+            f"{source} AND {a}.param = {self.p(h.param.code)} AND {a}.target_type = {target.type_sql} "
+            f"AND {inner})"
+        )
+
+    def where(self, request: SearchRequest) -> str:
+        live = "r.deleted = 0" if self.dialect == "sqlite" else "NOT r.deleted"
+        parts = [live]
+        if request.resource_type is not None:
+            type_sql = self.p(request.resource_type)
+            parts.insert(0, f"r.res_type = {type_sql}")
+            target = _Target(type_sql, "r.res_id")
+        else:
+            target = _Target("r.res_type", "r.res_id")
+        parts += [self.condition(c, target) for c in request.conditions]
+        return " AND ".join(parts)
+
+    def order(self, keys: tuple[SortKey, ...]) -> str:
+        terms: list[str] = []
+        for key in keys:
+            direction = "DESC" if key.descending else "ASC"
+            if key.param.code == "_lastUpdated":
+                terms.append(f"r.last_updated {direction}")
+                continue
+            expr = self.sort_value(key)
+            terms += [f"({expr}) IS NULL", f"({expr}) {direction}"]
+        return ", ".join([*terms, "r.last_updated ASC", "r.res_type ASC", "r.res_id ASC"])
+
+    def sort_value(self, key: SortKey) -> str:
+        table = table_for(key.param.type)
+        column = {"search_string": "norm", "search_token": "code", "search_reference": "target_id"}.get(
+            table.name, "value" if table.name == "search_uri" else ("high" if key.descending else "low")
+        )
+        agg = "MAX" if key.descending else "MIN"
+        a = self.alias()
+        return (
+            f"SELECT {agg}({a}.{column}) FROM {table.name} {a} WHERE {a}.res_type = r.res_type "
+            f"AND {a}.res_id = r.res_id AND {a}.param = {self.p(key.param.code)}"
+        )
+
+
+def compile_where(request: SearchRequest, dialect: Dialect, now: datetime) -> tuple[str, Params]:
+    compiler = _Compiler(dialect, now)
+    return compiler.where(request), compiler.p
+
+
+def compile_search(request: SearchRequest, dialect: Dialect, now: datetime, *, limit: int) -> CompiledSearch:
+    """The page query: matching current resources, sorted, ``limit`` rows from ``request.offset``."""
+    compiler = _Compiler(dialect, now)
+    where = compiler.where(request)
+    order = compiler.order(request.sort)
+    sql = (
+        f"SELECT {COLUMNS} FROM resources r WHERE {where} ORDER BY {order} "
+        f"LIMIT {compiler.p(limit)} OFFSET {compiler.p(request.offset)}"
+    )
+    return CompiledSearch(sql, tuple(compiler.p.values))
+
+
+def compile_count(request: SearchRequest, dialect: Dialect, now: datetime) -> CompiledSearch:
+    """How many current resources match (``_total``)."""
+    compiler = _Compiler(dialect, now)
+    where = compiler.where(request)
+    return CompiledSearch(f"SELECT COUNT(*) FROM resources r WHERE {where}", tuple(compiler.p.values))

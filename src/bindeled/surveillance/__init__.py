@@ -1,0 +1,1 @@
+"""Surveillance back end: HAIBA infection algorithms and outbreak detection on weekly counts."""

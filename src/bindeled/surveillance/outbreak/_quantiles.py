@@ -1,0 +1,63 @@
+"""Discrete quantiles with R's conventions, and R's NA-propagating ``max``.
+
+R's ``qnbinom``/``qpois`` return the smallest x with ``P(X <= x) >= p * (1 - 64 * DBL_EPSILON)``;
+the fuzz decides ties that scipy's ``ppf`` can resolve the other way, so we search with it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from scipy import special
+
+_FUZZ = 1.0 - 64.0 * np.finfo(float).eps
+
+
+def _search(cdf: Callable[[float], float], guess: float, p: float) -> float:
+    target = p * _FUZZ
+    x = max(0.0, math.floor(guess))
+    while x > 0 and cdf(x - 1) >= target:
+        x -= 1
+    while cdf(x) < target:
+        x += 1
+    return x
+
+
+def _guess(mean: float, var: float, p: float) -> float:
+    return mean + float(special.ndtri(p)) * math.sqrt(var)
+
+
+def qnbinom(p: float, size: float, prob: float) -> float:
+    """``qnbinom(p, size, prob)`` (NaN for invalid parameters, as R)."""
+    if math.isnan(p) or math.isnan(size) or math.isnan(prob):
+        return float("nan")
+    if not (0 < prob <= 1 and 0 <= p <= 1 and size >= 0):
+        return float("nan")
+    if math.isinf(size):
+        return float("nan")
+    if prob == 1 or p == 0 or size == 0:
+        return 0.0
+    if p + 1.01 * np.finfo(float).eps >= 1.0:
+        return float("inf")
+    mean = size * (1 - prob) / prob
+    return _search(lambda x: float(special.betainc(size, x + 1, prob)), _guess(mean, mean / prob, p), p)
+
+
+def qpois(p: float, lam: float) -> float:
+    """``qpois(p, lambda)``."""
+    if math.isnan(p) or math.isnan(lam) or not (lam >= 0 and 0 <= p <= 1) or math.isinf(lam):
+        return float("nan")
+    if lam == 0 or p == 0:
+        return 0.0
+    if p + 1.01 * np.finfo(float).eps >= 1.0:
+        return float("inf")
+    return _search(lambda x: float(special.pdtr(x, lam)), _guess(lam, lam, p), p)
+
+
+def rmax(*values: float) -> float:
+    """R's ``max``: NaN if any argument is NaN."""
+    if any(math.isnan(v) for v in values):
+        return float("nan")
+    return max(values)

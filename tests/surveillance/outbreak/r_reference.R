@@ -1,0 +1,119 @@
+# Reference outputs from R's `surveillance` for one bundled dataset.
+# Usage: Rscript r_reference.R DATASET OUTDIR
+# Writes OUTDIR/DATASET__input.csv (the series: one column of the dataset) and one
+# OUTDIR/DATASET__SETTING.csv per detector setting (t, observed, upperbound, alarm, extras).
+suppressMessages(library(surveillance))
+options(warn = -1)
+args <- commandArgs(trailingOnly = TRUE)
+name <- args[1]
+outdir <- args[2]
+
+e <- new.env()
+data(list = name, package = "surveillance", envir = e)
+obj <- get(name, envir = e)
+if (name == "campyDE") {
+  obj <- sts(observed = obj$case, epoch = as.numeric(obj$date), epochAsDate = TRUE,
+             freq = 52, start = c(2002, 1))
+}
+s <- if (inherits(obj, "sts")) obj else disProg2sts(obj)
+j <- which.max(colSums(observed(s), na.rm = TRUE))
+s <- s[, j]
+n <- nrow(observed(s))
+y <- as.numeric(observed(s)[, 1])
+
+input <- data.frame(observed = y, population = as.numeric(population(s)[, 1]),
+                    year = year(s), epoch_in_year = epochInYear(s))
+if (s@epochAsDate) input$date <- format(as.Date(s@epoch, origin = "1970-01-01"))
+write.csv(input, file.path(outdir, paste0(name, "__input.csv")), row.names = FALSE)
+
+fmt <- function(x) ifelse(is.na(x) & !is.nan(x), "NA", formatC(x, digits = 17, format = "g"))
+emit <- function(setting, t, upper, alarm, extra = list()) {
+  df <- data.frame(t = t, observed = y[t], upperbound = fmt(as.numeric(upper)),
+                   alarm = ifelse(is.na(alarm), "NA", ifelse(as.logical(alarm), "true", "false")))
+  for (k in names(extra)) df[[k]] <- fmt(as.numeric(extra[[k]]))
+  write.csv(df, file.path(outdir, paste0(name, "__", setting, ".csv")), row.names = FALSE, quote = FALSE)
+}
+control_json <- function(setting, ctl) {
+  writeLines(jsonlite_free(ctl), file.path(outdir, paste0(name, "__", setting, ".json")))
+}
+jsonlite_free <- function(ctl) {
+  parts <- character(0)
+  for (k in names(ctl)) {
+    v <- ctl[[k]]
+    val <- if (is.list(v)) jsonlite_free(v) else if (is.character(v)) paste0('"', v, '"') else if (is.logical(v)) tolower(as.character(v))
+           else if (length(v) > 1) paste0("[", paste(format(v, digits = 17), collapse = ","), "]")
+           else format(v, digits = 17)
+    parts <- c(parts, paste0('"', k, '":', val))
+  }
+  paste0("{", paste(parts, collapse = ","), "}")
+}
+
+# Farrington family: b as large as the series allows (at most 5), last 52 weeks monitored.
+b <- min(5, (n - 8) %/% 52)
+ffirst <- max(52 * b + 3 + 1, n - 51)
+frange <- c(ffirst, n)
+flex <- list(
+  ff_default = list(),
+  ff_1996 = list(weightsThreshold = 1, pThresholdTrend = 0.05, pastWeeksNotIncluded = 3, alpha = 0.025),
+  ff_noufaily_nb = list(weightsThreshold = 2.58, pThresholdTrend = 1, noPeriods = 10,
+                        pastWeeksNotIncluded = 26, thresholdMethod = "nbPlugin"),
+  ff_noufaily_muan = list(weightsThreshold = 2.58, pThresholdTrend = 1, noPeriods = 10,
+                          pastWeeksNotIncluded = 26, thresholdMethod = "muan"),
+  ff_noreweight = list(reweight = FALSE)
+)
+for (setting in names(flex)) {
+  ctl <- c(list(b = b, w = 3, range = frange), flex[[setting]])
+  r <- farringtonFlexible(s, control = modifyList(ctl, list(range = frange[1]:frange[2])))
+  ctl$range <- frange
+  control_json(setting, ctl)
+  emit(setting, frange[1]:frange[2], r@upperbound[, 1], r@alarm[, 1],
+       list(expected = r@control$expected[, 1], phi = r@control$phiVector[, 1]))
+}
+
+crange <- c(max(52 * b - 3, n - 51), n)
+r <- algo.farrington(sts2disProg(s), control = list(b = b, w = 3, range = crange[1]:crange[2]))
+control_json("farrington", list(b = b, w = 3, range = crange))
+emit("farrington", crange[1]:crange[2], r$upperbound, r$alarm, list(trend = as.numeric(r$trend)))
+
+for (m in c("C1", "C2", "C3")) {
+  r <- earsC(s, control = list(method = m))
+  t <- seq_len(n)[seq_len(n) > n - nrow(observed(r))]
+  control_json(paste0("ears", m), list(method = m))
+  emit(paste0("ears", m), t, r@upperbound[, 1], r@alarm[, 1])
+}
+
+mfirst <- if (n >= 160) 110 else 60
+mrange <- c(mfirst, n)
+dp <- sts2disProg(s)
+cus <- list(cusum_standard = list(), cusum_glm = list(m = "glm"), cusum_rossi = list(trans = "rossi"),
+            cusum_anscombe = list(trans = "anscombe"))
+for (setting in names(cus)) {
+  ctl <- c(list(range = mrange), cus[[setting]])
+  r <- algo.cusum(dp, control = c(cus[[setting]], list(range = mrange[1]:mrange[2])))
+  control_json(setting, ctl)
+  emit(setting, mrange[1]:mrange[2], r$upperbound, r$alarm, list(statistic = r$cusum))
+}
+
+glr <- list(glrpois_value = list(alpha = 0), glrpois_cases = list(alpha = 0, ret = "cases"),
+            glrpois_window = list(alpha = 0, M = 52), glrpois_theta = list(alpha = 0, theta = log(2)),
+            glrnb_estimated = list(), glrnb_alpha = list(alpha = 0.2),
+            glrnb_refit = list(mu0 = list(S = 2, trend = TRUE, refit = TRUE)))
+for (setting in names(glr)) {
+  ctl <- c(list(range = mrange), glr[[setting]])
+  r <- suppressMessages(algo.glrnb(dp, control = c(glr[[setting]], list(range = mrange[1]:mrange[2]))))
+  if (startsWith(setting, "glrnb_") && setting != "glrnb_alpha") ctl$alpha <- NULL
+  control_json(setting, ctl)
+  emit(setting, mrange[1]:mrange[2], r$upperbound, r$alarm, list(mu0 = r$control$mu0))
+}
+
+bay <- list(bayes1 = list(b = 0, w = 6, actY = TRUE), bayes2 = list(b = 1, w = 6, actY = TRUE),
+            bayes3 = list(b = 2, w = 4, actY = FALSE))
+for (setting in names(bay)) {
+  ctl <- bay[[setting]]
+  first <- max(mfirst, 52 * ctl$b + ctl$w + 1)
+  if (first > n) next
+  r <- algo.bayes(dp, control = c(ctl, list(range = first:n)))
+  ctl$range <- c(first, n)
+  control_json(setting, ctl)
+  emit(setting, first:n, r$upperbound, r$alarm)
+}
