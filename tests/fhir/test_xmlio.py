@@ -44,6 +44,12 @@ def read(xml: str, definitions: Definitions) -> dict[str, Any]:
     return xml_to_resource(xml, definitions)
 
 
+def test_public_api_is_pinned() -> None:
+    from bindeled.fhir import xmlio
+
+    assert sorted(xmlio.__all__) == ["resource_to_xml", "xml_to_resource"]
+
+
 # -- the official examples ------------------------------------------------------------------------
 
 
@@ -162,7 +168,8 @@ def test_array_items_without_extensions_have_no_underscore_array(definitions: De
     got = read(f'<Patient {FHIR}><name><given value="a"/><given value="b"/></name></Patient>', definitions)
     assert got == {"resourceType": "Patient", "name": [{"given": ["a", "b"]}]}
     only_ext = read(
-        f'<Patient {FHIR}><name><given><extension url="u"><valueString value="x"/></extension></given></name></Patient>',
+        f'<Patient {FHIR}><name><given><extension url="u"><valueString value="x"/></extension></given>'
+        "</name></Patient>",
         definitions,
     )
     assert only_ext["name"][0] == {"_given": [{"extension": [{"url": "u", "valueString": "x"}]}]}
@@ -244,7 +251,9 @@ def test_parameters_with_typed_values_parts_and_resources(definitions: Definitio
       <parameter><name value="dose"/><valueDecimal value="1.50"/></parameter>
       <parameter><name value="big"/><valueDecimal value="-2.5E+3"/></parameter>
       <parameter><name value="count"/><valueUnsignedInt value="0"/></parameter>
-      <parameter><name value="quantity"/><valueQuantity><value value="12"/><unit value="mg"/></valueQuantity></parameter>
+      <parameter>
+        <name value="quantity"/><valueQuantity><value value="12"/><unit value="mg"/></valueQuantity>
+      </parameter>
       <parameter>
         <name value="patient"/>
         <resource><Patient><gender value="female"/></Patient></resource>
@@ -279,6 +288,24 @@ def test_narrative_with_entities_and_nested_xhtml_is_kept_verbatim(definitions: 
     assert div.encode() in again
 
 
+def test_several_narratives_each_come_back_as_written(definitions: Definitions) -> None:
+    divs = [
+        f"<div {XHTML}><p>&quot;one&quot;</p></div>",
+        f"<div {XHTML}><p>two</p></div>",
+        f"<div {XHTML}>\r\n<div><p title='x'>three &#x3C; four</p></div><br /></div>",
+    ]
+    entries = "".join(
+        f"<entry><resource><Basic><text><status value='generated'/>{div}</text>"
+        f"<code><text value='b{i}'/></code></Basic></resource></entry>"
+        for i, div in enumerate(divs)
+    )
+    xml = f"""<Bundle {FHIR}><!-- <div {XHTML}><p>not a narrative</p></div> -->
+      <type value="collection"/>{entries}</Bundle>"""
+    got = read(xml, definitions)
+    assert [e["resource"]["text"]["div"] for e in got["entry"]] == divs
+    assert canonical(read(resource_to_xml(got, definitions).decode(), definitions)) == canonical(got)
+
+
 def test_narrative_whose_namespace_is_declared_above_is_reserialised(definitions: Definitions) -> None:
     xml = f"""<Patient {FHIR} xmlns:h="http://www.w3.org/1999/xhtml">
       <text><status value="generated"/><h:div><h:p>A &amp; B</h:p></h:div></text></Patient>"""
@@ -306,7 +333,10 @@ def test_nested_items_follow_the_content_reference(definitions: Definitions) -> 
 
 
 def test_text_input_with_an_encoding_declaration_and_latin1_bytes(definitions: Definitions) -> None:
-    body = f'<?xml version="1.0" encoding="ISO-8859-1"?>\n<Patient {FHIR}><name><family value="Jørgensen"/></name></Patient>'
+    body = (
+        f'<?xml version="1.0" encoding="ISO-8859-1"?>\n<Patient {FHIR}><name><family value="Jørgensen"/></name>'
+        "</Patient>"
+    )
     expected = {"resourceType": "Patient", "name": [{"family": "Jørgensen"}]}
     assert xml_to_resource(body, definitions) == expected
     assert xml_to_resource(body.encode("latin-1"), definitions) == expected
@@ -480,6 +510,11 @@ BAD_JSON = [
     pytest.param(
         {"resourceType": "Patient", "name": [{"given": ["a", None]}]}, "Patient.name[0].given[1]", id="null-item"
     ),
+    pytest.param(
+        {"resourceType": "Patient", "name": [{"given": ["a"], "_given": [None]}]},
+        "Patient.name[0].given",
+        id="all-null-partner",
+    ),
     pytest.param({"resourceType": "Patient", "_active": {"value": True}}, "Patient.active", id="value-in-underscore"),
     pytest.param(
         {"resourceType": "Patient", "deceasedBoolean": True, "deceasedDateTime": "2020"},
@@ -509,6 +544,9 @@ BAD_JSON = [
         {"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "valueInteger": 2**40},
         None,
         id="large-int-is-fine",
+    ),
+    pytest.param(
+        {"resourceType": "Patient", "multipleBirthInteger": 10**5000}, "Patient.multipleBirthInteger", id="huge-int"
     ),
     pytest.param({"resourceType": "Patient", "contained": [{"id": "x"}]}, "Patient.contained[0]", id="no-type-inside"),
     pytest.param({"resourceType": "Patient", "contained": ["x"]}, "Patient.contained[0]", id="string-resource"),
@@ -604,6 +642,7 @@ def _check(data: bytes | str, definitions: Definitions) -> None:
     except InvalidRequest as exc:
         assert exc.location
         return
+    jsonio.check_json_rules(tree, tree["resourceType"])  # what XML gives is valid FHIR JSON
     again = xml_to_resource(resource_to_xml(tree, definitions), definitions)
     assert canonical(again) == canonical(tree)
 

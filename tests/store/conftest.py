@@ -27,6 +27,7 @@ import pytest
 
 from bindeled.store.base import Indexer, Store
 from bindeled.store.factory import open_store
+from bindeled.store.postgres import PostgresStore
 
 POSTGRES_ADMIN_URL = os.environ.get("BINDELED_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 """A database on the test server to connect to while creating and dropping the test databases."""
@@ -69,18 +70,19 @@ def _database_url(admin_url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+async def _admin(sql: str, database: str | None) -> None:
+    url = POSTGRES_ADMIN_URL if database is None else _database_url(POSTGRES_ADMIN_URL, database)
+    conn = await asyncpg.connect(url)
     try:
         await conn.execute(sql)
     finally:
         await conn.close()
 
 
-def _admin_sync(sql: str) -> None:
+def _admin_sync(sql: str, database: str | None = None) -> None:
     # On a thread of its own, so this event loop never meets the one running the tests.
     with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, _admin(sql)).result()
+        thread.submit(asyncio.run, _admin(sql, database)).result()
 
 
 def create_database(name: str) -> str:
@@ -102,6 +104,21 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         drop_database(name)
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
+    """An empty schema of its own (the URL sets ``search_path``), for tests of what happens on first start.
+
+    A schema rather than a database: dropping a database can take seconds on a busy server.
+    """
+    schema = f"fresh_{secrets.token_hex(4)}"
+    database = postgres_url.rpartition("/")[2]
+    _admin_sync(f"CREATE SCHEMA {schema}", database)
+    try:
+        yield f"{postgres_url}?search_path={schema}"
+    finally:
+        _admin_sync(f"DROP SCHEMA {schema} CASCADE", database)
 
 
 @dataclass
@@ -149,8 +166,8 @@ async def empty_postgres_tables(store: Store) -> None:
             await tx.fetch_all(f"TRUNCATE {', '.join(r[0] for r in rows)} RESTART IDENTITY CASCADE")
 
 
-async def opened_store(backend: StoreBackend, **kwargs: Any) -> Store:
-    store = backend.make(**kwargs)
+async def opened_store(store: Store) -> Store:
+    """Open ``store``; on PostgreSQL, empty the session database's tables too."""
     await store.open()
     if store.dialect == "postgresql":
         await empty_postgres_tables(store)
@@ -160,7 +177,17 @@ async def opened_store(backend: StoreBackend, **kwargs: Any) -> Store:
 @pytest.fixture
 async def store(store_backend: StoreBackend, clock: FakeClock, store_indexer: Indexer | None) -> AsyncIterator[Store]:
     """An opened, empty store on each backend, with the fake ``clock`` and ``store_indexer``."""
-    opened = await opened_store(store_backend, clock=clock, indexer=store_indexer)
+    opened = await opened_store(store_backend.make(clock=clock, indexer=store_indexer))
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+async def postgres_store(postgres_url: str, clock: FakeClock) -> AsyncIterator[Store]:
+    """An opened, empty PostgreSQL store with room in its pool for a dozen concurrent transactions."""
+    opened = await opened_store(PostgresStore(postgres_url, clock=clock, max_size=12))
     try:
         yield opened
     finally:
@@ -172,7 +199,7 @@ async def shared_store(
     shared_store_backend: StoreBackend, clock: FakeClock, store_indexer: Indexer | None
 ) -> AsyncIterator[Store]:
     """Like ``store``, on the backends where ``shared_store_backend.make`` opens the same database."""
-    opened = await opened_store(shared_store_backend, clock=clock, indexer=store_indexer)
+    opened = await opened_store(shared_store_backend.make(clock=clock, indexer=store_indexer))
     try:
         yield opened
     finally:

@@ -290,7 +290,7 @@ async def test_clock_in_another_zone_is_stored_as_utc(store: Store, clock: FakeC
 
 
 async def test_naive_clock_is_refused_and_nothing_is_written(store_backend: StoreBackend) -> None:
-    store = store_backend.make(clock=lambda: datetime(2026, 1, 1))  # noqa: DTZ001
+    store = store_backend.make(clock=lambda: datetime(2026, 1, 1))
     await store.open()
     try:
         with pytest.raises(ValueError, match="timezone"):

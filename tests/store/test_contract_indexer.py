@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bindeled.fhir import jsonio
-from bindeled.store.base import IndexRows, Indexer, Store
+from bindeled.store.base import Indexer, IndexRows, Store
 
 pytestmark = pytest.mark.anyio
 
@@ -46,7 +46,9 @@ async def indexed(store: Store) -> AsyncIterator[Store]:
     async with store.transaction() as tx:
         for table in (TABLE, EMPTY_TABLE):
             await tx.fetch_all(f"DROP TABLE IF EXISTS {table}")
-        await tx.fetch_all(f"CREATE TABLE {TABLE} (res_type TEXT NOT NULL, res_id TEXT NOT NULL, code TEXT, version TEXT)")
+        await tx.fetch_all(
+            f"CREATE TABLE {TABLE} (res_type TEXT NOT NULL, res_id TEXT NOT NULL, code TEXT, version TEXT)"
+        )
         await tx.fetch_all(f"CREATE TABLE {EMPTY_TABLE} (res_type TEXT NOT NULL, res_id TEXT NOT NULL, x TEXT)")
     yield store
     async with store.transaction() as tx:

@@ -11,7 +11,7 @@ import pytest
 
 from bindeled.store._sqlite_migrate import split_statements
 from bindeled.store.base import Store
-from bindeled.store.migrate import Migration, MigrationError, load_migrations
+from bindeled.store.migrate import Migration, MigrationError, load_migrations, pending_for_url
 from bindeled.store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
@@ -59,7 +59,9 @@ def test_checksum_ignores_line_endings_only() -> None:
 
 
 def test_no_transaction_marker() -> None:
-    assert not Migration(1, "0001_a.sql", "-- migrate: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);").transactional
+    assert not Migration(
+        1, "0001_a.sql", "-- migrate: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);"
+    ).transactional
 
 
 def test_sqlite_statement_splitting() -> None:
@@ -88,8 +90,8 @@ async def recorded(store: Store) -> list[tuple[int, str]]:
 async def test_open_applies_every_shipped_migration(store: Store) -> None:
     shipped = load_migrations(store.dialect)
     assert await recorded(store) == [(m.version, m.checksum) for m in shipped]
-    assert await store.migrate(dry_run=True) == []  # type: ignore[attr-defined]
-    assert await store.migrate() == []  # type: ignore[attr-defined]
+    assert await store.migrate(dry_run=True) == []
+    assert await store.migrate() == []
 
 
 async def test_reopen_is_idempotent(shared_store: Store, shared_store_backend: StoreBackend) -> None:
@@ -109,10 +111,10 @@ async def test_changed_applied_file_is_an_error(store: Store) -> None:
     async with store.transaction() as tx:
         await tx.fetch_all(sql, ["0" * 64])
     try:
-        with pytest.raises(MigrationError, match="0001_init.sql"):
-            await store.migrate(dry_run=True)  # type: ignore[attr-defined]
+        with pytest.raises(MigrationError, match=r"0001_init\.sql"):
+            await store.migrate(dry_run=True)
         with pytest.raises(MigrationError, match="checksum"):
-            await store.migrate()  # type: ignore[attr-defined]
+            await store.migrate()
     finally:
         async with store.transaction() as tx:
             await tx.fetch_all(sql, [original])
@@ -124,8 +126,8 @@ async def test_unknown_applied_migration_is_an_error(store: Store) -> None:
     async with store.transaction() as tx:
         await tx.fetch_all(sql, [9999, "9999_future.sql", "x"])
     try:
-        with pytest.raises(MigrationError, match="9999_future.sql"):
-            await store.migrate()  # type: ignore[attr-defined]
+        with pytest.raises(MigrationError, match=r"9999_future\.sql"):
+            await store.migrate()
     finally:
         async with store.transaction() as tx:
             await tx.fetch_all(f"DELETE FROM schema_migrations WHERE version = {p[0]}", [9999])
@@ -135,11 +137,11 @@ async def test_sqlite_dry_run_lists_pending_without_applying(tmp_path: Path) -> 
     store = SQLiteStore(str(tmp_path / "dry.db"), auto_migrate=False)
     await store.open()
     try:
-        pending = await store.migrate(dry_run=True)  # type: ignore[attr-defined]
+        pending = await store.migrate(dry_run=True)
         assert [m.name for m in pending] == [m.name for m in load_migrations("sqlite")]
         assert await store.fetch_all("SELECT name FROM sqlite_master WHERE name = 'resources'") == []
-        assert [m.name for m in await store.migrate()] == [m.name for m in pending]  # type: ignore[attr-defined]
-        assert await store.migrate(dry_run=True) == []  # type: ignore[attr-defined]
+        assert [m.name for m in await store.migrate()] == [m.name for m in pending]
+        assert await store.migrate(dry_run=True) == []
     finally:
         await store.close()
 
@@ -150,7 +152,9 @@ def custom(*sql: str) -> list[Migration]:
 
 async def test_sqlite_custom_migrations_run_in_order_and_fail_atomically(tmp_path: Path) -> None:
     path = str(tmp_path / "m.db")
-    first = SQLiteStore(path, migrations=custom("CREATE TABLE a (x INT);", "INSERT INTO a VALUES (1); INSERT INTO a VALUES (2);"))
+    first = SQLiteStore(
+        path, migrations=custom("CREATE TABLE a (x INT);", "INSERT INTO a VALUES (1); INSERT INTO a VALUES (2);")
+    )
     await first.open()
     await first.close()
     broken = custom(
@@ -194,3 +198,12 @@ async def test_two_stores_starting_at_once_on_a_new_sqlite_file(tmp_path: Path) 
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_pending_for_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert await pending_for_url(url) == [m.name for m in load_migrations("sqlite")]
+    store = SQLiteStore(str(tmp_path / "cli.db"))
+    await store.open()
+    await store.close()
+    assert await pending_for_url(url) == []

@@ -61,12 +61,11 @@ async def test_memory_reads_wait_for_the_writer(tmp_path: Path) -> None:
         seen.append(0 if found is None else found.version_id)
 
     try:
-        async with anyio.create_task_group() as tg:
-            async with store.transaction() as tx:
-                await tx.create("Patient", PATIENT, id="p")
-                tg.start_soon(reader)
-                await anyio.sleep(0.05)
-                assert seen == []
+        async with anyio.create_task_group() as tg, store.transaction() as tx:
+            await tx.create("Patient", PATIENT, id="p")
+            tg.start_soon(reader)
+            await anyio.sleep(0.05)
+            assert seen == []
         assert seen == [1]
     finally:
         await store.close()

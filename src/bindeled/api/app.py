@@ -8,6 +8,7 @@ migrations) and keeps them in :class:`~bindeled.api.services.Services`.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,6 +39,7 @@ from .services import FHIR_BASE_PATH, Services
 __all__ = ["build_services", "create_app"]
 
 log = logging.getLogger("bindeled.api")
+access_log = logging.getLogger("bindeled.access")
 
 
 def build_services(settings: Settings) -> Services:
@@ -49,7 +51,7 @@ def build_services(settings: Settings) -> Services:
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (the client's ``X-Request-Id`` if sane) for logs and responses."""
+    """Gives every request an id (the client's ``X-Request-Id`` if sane) and writes the access log line."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -62,14 +64,27 @@ class RequestIdMiddleware:
         request_id = given if given and len(given) <= 64 and given.replace("-", "").isalnum() else str(uuid.uuid4())
         token = request_id_var.set(request_id)
 
+        started = time.perf_counter()
+        status = 500
+
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            # The path only: query strings carry search values (CPR numbers, names) and never reach the log.
+            access_log.info(
+                "%s %s %s",
+                scope.get("method"),
+                scope.get("path"),
+                status,
+                extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+            )
             request_id_var.reset(token)
 
 

@@ -51,7 +51,15 @@ def _query_string(request: Request) -> str:
 
 
 def _params(request: Request) -> list[tuple[str, str]]:
-    return parse_qsl(request.url.query, keep_blank_values=True)
+    return _checked(parse_qsl(request.url.query, keep_blank_values=True))
+
+
+def _checked(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Refuse control characters in parameters: no FHIR value contains them, and databases choke on NUL."""
+    for name, value in params:
+        if any(ord(ch) < 32 and ch not in "\t" for ch in name + value):
+            raise InvalidRequest("Query parameters must not contain control characters", location=(name[:64],))
+    return params
 
 
 # -- instance level ------------------------------------------------------------------------------
@@ -181,7 +189,7 @@ async def search_post(request: Request) -> Response:
         raise InvalidRequest("POST _search takes an application/x-www-form-urlencoded body")
     body = await read_body(request, svc.settings.max_body_bytes)
     try:
-        form = parse_qsl(body.decode(), keep_blank_values=True)
+        form = _checked(parse_qsl(body.decode(), keep_blank_values=True))
     except UnicodeDecodeError:
         raise InvalidRequest("The search form is not UTF-8") from None
     return await _search(request, type_, [*_params(request), *form])
@@ -339,11 +347,13 @@ async def not_found(request: Request) -> Response:
 def routes() -> list[Route]:
     """The FHIR REST routes, most specific first (mounted under ``/fhir``)."""
     from .capability import metadata
+    from .openapi import openapi_json
     from .operations.validate import validate_instance, validate_type
 
     everything = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
     return [
         Route("/metadata", metadata, methods=["GET", "HEAD"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/", system, methods=["GET", "HEAD", "POST"]),
         Route("/_history", history, methods=["GET", "HEAD"]),
         Route("/_search", search_post, methods=["POST"]),

@@ -1,10 +1,12 @@
 """The narrative ``div``: a string of XHTML in JSON, embedded XHTML in XML.
 
 On the way out the string is checked to be exactly one well-formed XHTML ``<div>`` and then written
-as it is, so it can neither break nor inject into the document. On the way in the ``div`` is taken
-verbatim from the source text when that text, parsed on its own, is the same XHTML as the element
-lxml read; otherwise (a namespace prefix declared further up, say) it is re-serialised by lxml with
-only the namespace declarations it uses. This keeps a JSON → XML → JSON round trip exact.
+as it is, so it can neither break nor inject into the document. On the way in the reader first
+serialises the parsed ``div`` with lxml (declaring only the namespaces it uses); when the source
+text holds that very string (the usual case) it is the answer. Otherwise the reader cuts the n-th
+narrative out of the source text (:func:`raw_divs`) and takes it verbatim when, parsed on its own,
+it is the same XHTML (:func:`verbatim_div`); failing that (say, a namespace prefix declared further
+up), lxml's serialisation stands. This keeps a JSON → XML → JSON round trip exact.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ and resource wrappers without exactly one resource inside. Values never appear i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -56,7 +56,9 @@ class Reader:
         """``source`` gives the document's text (None if unknown), for narratives taken verbatim."""
         self.schema = schema
         self._source = source
-        self._raw: Iterator[str] | None = None
+        self._text: str | None = None
+        self._raw: list[str] | None = None
+        self._divs = 0
 
     def resource(self, el: Any, path: str, depth: int) -> dict[str, Any]:
         """A resource element (``<Patient>``) → ``{"resourceType": "Patient", ...}``."""
@@ -83,72 +85,56 @@ class Reader:
         """Read the attributes and child elements of ``el`` into ``obj``, per ``node``."""
         if depth > MAX_DEPTH:
             raise InvalidRequest(f"The XML nests deeper than {MAX_DEPTH} elements", location=(path,))
-        self._attributes(el, node, obj, path)
+        if el.keys():
+            self._attributes(el, node, obj, path)
         _check_text(el.text, path)
+        by_tag = node.by_tag
         last_order, last_name = -1, ""
         counts: dict[str, int] = {}
         for child in el:
             _check_text(child.tail, path)
-            if not isinstance(child.tag, str) and _skip(child, path):
-                continue
-            spec = self._spec(child.tag, node, path)
+            spec = by_tag.get(child.tag)
+            if spec is None:
+                if not isinstance(child.tag, str) and _skip(child, path):
+                    continue
+                self._unknown(child.tag, node, path)
+                continue  # not reached: _unknown always raises
             name = spec.name
-            if spec.order < last_order or (spec.order == last_order and (name != last_name or not spec.is_array)):
+            if spec.order <= last_order and (spec.order < last_order or name != last_name or not spec.is_array):
                 what = "is out of order" if spec.order < last_order else "may appear only once"
                 raise InvalidRequest(f"Element <{name}> {what} here", location=(f"{path}.{name}",))
             last_order, last_name = spec.order, name
             if spec.is_array:
                 index = counts[name] = counts.get(name, -1) + 1
-                self._array_item(child, spec, obj, f"{path}.{name}[{index}]", depth)
+                if spec.kind is Kind.PRIMITIVE:
+                    value, ext = self._primitive(child, spec, path, index, depth)
+                    obj.setdefault(name, []).append(value)
+                    obj.setdefault("_" + name, []).append(ext)
+                else:
+                    obj.setdefault(name, []).append(self._value(child, spec, f"{path}.{name}[{index}]", depth))
+            elif spec.kind is Kind.PRIMITIVE:
+                value, ext = self._primitive(child, spec, path, -1, depth)
+                if value is not None:
+                    obj[name] = value
+                if ext is not None:
+                    obj["_" + name] = ext
             else:
-                self._single(child, spec, obj, f"{path}.{name}", depth)
-        self._prune(obj, counts)
+                obj[name] = self._value(child, spec, f"{path}.{name}", depth)
+        if counts:
+            _prune(obj, counts)
 
-    def _spec(self, tag: str, node: Node, path: str) -> Child:
+    @staticmethod
+    def _unknown(tag: str, node: Node, path: str) -> None:
+        """Explain why a child element is not allowed here (always raises)."""
         if tag.startswith(_F):
             name = tag[_F_LEN:]
             spec = node.children.get(name)
             if spec is not None and spec.kind is Kind.XHTML:
                 raise InvalidRequest("The narrative <div> must be in the XHTML namespace", location=(f"{path}.div",))
-        elif tag == _DIV:
-            name = "div"
-            spec = node.children.get(name)
-            if spec is None or spec.kind is not Kind.XHTML:
-                raise InvalidRequest("An XHTML <div> is only allowed as Narrative.div", location=(path,))
-        else:
-            raise InvalidRequest(
-                f"Element {_show(tag)} is not in the FHIR namespace http://hl7.org/fhir", location=(path,)
-            )
-        if spec is None or spec.kind is Kind.ATTR:
             raise InvalidRequest(f"Unknown element <{_show(name)}>", location=(f"{path}.{name}",))
-        return spec
-
-    def _single(self, el: Any, spec: Child, obj: dict[str, Any], path: str, depth: int) -> None:
-        if spec.kind is Kind.PRIMITIVE:
-            value, ext = self._primitive(el, spec, path, depth)
-            if value is not None:
-                obj[spec.name] = value
-            if ext is not None:
-                obj["_" + spec.name] = ext
-        else:
-            obj[spec.name] = self._value(el, spec, path, depth)
-
-    def _array_item(self, el: Any, spec: Child, obj: dict[str, Any], path: str, depth: int) -> None:
-        if spec.kind is Kind.PRIMITIVE:
-            value, ext = self._primitive(el, spec, path, depth)
-            obj.setdefault(spec.name, []).append(value)
-            obj.setdefault("_" + spec.name, []).append(ext)
-        else:
-            obj.setdefault(spec.name, []).append(self._value(el, spec, path, depth))
-
-    @staticmethod
-    def _prune(obj: dict[str, Any], counts: dict[str, int]) -> None:
-        """Drop the all-null halves of primitive arrays (``given`` without ``_given`` and back)."""
-        for name in counts:
-            for key in (name, "_" + name):
-                items = obj.get(key)
-                if items is not None and all(item is None for item in items):
-                    del obj[key]
+        if tag == _DIV:
+            raise InvalidRequest("An XHTML <div> is only allowed as Narrative.div", location=(path,))
+        raise InvalidRequest(f"Element {_show(tag)} is not in the FHIR namespace http://hl7.org/fhir", location=(path,))
 
     def _value(self, el: Any, spec: Child, path: str, depth: int) -> Any:
         if spec.kind is Kind.COMPLEX:
@@ -161,7 +147,16 @@ class Reader:
             return self._wrapped(el, path, depth + 1)
         return self._xhtml(el, path)
 
-    def _primitive(self, el: Any, spec: Child, path: str, depth: int) -> tuple[Any, dict[str, Any] | None]:
+    def _primitive(
+        self, el: Any, spec: Child, parent: str, index: int, depth: int
+    ) -> tuple[Any, dict[str, Any] | None]:
+        """A primitive's JSON value and its ``_name`` object (id and extensions), either may be None."""
+        if len(el) == 0 and el.keys() == ["value"] and not (el.text and el.text.strip(_WS)):
+            try:
+                return _typed(el.get("value"), spec), None
+            except ValueError:
+                pass  # the slow path below reports it with its location
+        path = f"{parent}.{spec.name}" if index < 0 else f"{parent}.{spec.name}[{index}]"
         obj: dict[str, Any] = {}
         self._fill(el, self.schema.node(spec.content), obj, path, depth + 1)
         value = obj.pop("value", None)
@@ -205,29 +200,52 @@ class Reader:
         """The div as a string: as written in the source if possible (see :mod:`._xmldiv`)."""
         for _ in el.iter(etree.ProcessingInstruction, etree.Entity):
             raise InvalidRequest("The narrative may not hold processing instructions or entities", location=(path,))
-        if self._raw is None:
-            text = self._source()
-            self._raw = raw_divs(text) if text is not None else iter(())
+        index, self._divs = self._divs, self._divs + 1
+        if self._text is None:
+            self._text = self._source() or ""
         normalised = serialise_div(el)
-        return verbatim_div(next(self._raw, None), normalised) or normalised
+        if normalised in self._text:
+            return normalised  # written in the source exactly as lxml writes it: the common case
+        if self._raw is None:
+            self._raw = list(raw_divs(self._text))
+        raw = self._raw[index] if index < len(self._raw) else None
+        return verbatim_div(raw, normalised) or normalised
+
+
+def _prune(obj: dict[str, Any], counts: dict[str, int]) -> None:
+    """Drop the all-null halves of primitive arrays (``given`` without ``_given`` and back)."""
+    for name in counts:
+        for key in (name, "_" + name):
+            items = obj.get(key)
+            if items is not None and all(item is None for item in items):
+                del obj[key]
+
+
+def _typed(raw: str, spec: Child) -> Any:
+    """An attribute's text → its JSON value (bool, int, Decimal or str); ValueError if malformed."""
+    kind = spec.json_type
+    if kind == "str":
+        if raw == "":
+            raise ValueError("empty")
+        return raw
+    if spec.lexical is not None and spec.lexical.fullmatch(raw) is None:
+        raise ValueError("lexical")
+    if kind == "bool":
+        if raw not in ("true", "false"):
+            raise ValueError(raw)
+        return raw == "true"
+    if kind == "int":
+        return int(raw)
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise ValueError("decimal") from None
 
 
 def _convert(raw: str, spec: Child, path: str) -> Any:
-    """An attribute's text → its JSON value (bool, int, Decimal or str) after a lexical check."""
-    if raw == "":
-        raise InvalidRequest(f"The '{spec.name}' attribute must not be empty", location=(path,))
-    kind = spec.json_type
-    if kind == "str":
-        return raw
-    if spec.lexical is not None and spec.lexical.fullmatch(raw) is None:
-        raise InvalidRequest(f"The value is not a valid {spec.type_code}", location=(path,))
+    """:func:`_typed`, with a located error for the caller."""
     try:
-        if kind == "bool":
-            if raw not in ("true", "false"):
-                raise ValueError(raw)
-            return raw == "true"
-        if kind == "int":
-            return int(raw)
-        return Decimal(raw)
-    except (ValueError, InvalidOperation):
-        raise InvalidRequest(f"The value is not a valid {spec.type_code}", location=(path,)) from None
+        return _typed(raw, spec)
+    except ValueError:
+        what = "must not be empty" if raw == "" else f"is not a valid {spec.type_code}"
+        raise InvalidRequest(f"The {spec.name} attribute {what}", location=(path,)) from None

@@ -71,6 +71,8 @@ class Node:
 
     key: str
     children: dict[str, Child]
+    by_tag: dict[str, Child]
+    """The element children by their qualified XML tag (``{http://hl7.org/fhir}name``)."""
 
 
 class Schema:
@@ -101,7 +103,12 @@ class Schema:
         for order, info in enumerate(infos):
             for name, ref in info.json_names():
                 children[name] = self._child(info, name, ref, order, key)
-        return Node(key, children)
+        by_tag = {
+            "{" + (XHTML_NS if c.kind is Kind.XHTML else FHIR_NS) + "}" + c.name: c
+            for c in children.values()
+            if c.kind is not Kind.ATTR
+        }
+        return Node(key, children, by_tag)
 
     def _child(self, info: ElementInfo, name: str, ref: TypeRef, order: int, owner: str) -> Child:
         # A primitive's value attribute has the primitive's own type; R4 declares some of them

@@ -58,15 +58,19 @@ def _attribute_text(value: Any, spec: Child, path: str) -> str:
             return "true" if value else "false"
     elif isinstance(value, bool):
         pass
-    elif kind == "int" and isinstance(value, int):
-        text = str(value)
-        if spec.lexical is None or spec.lexical.fullmatch(text):
-            return text
-    elif kind == "decimal" and isinstance(value, int | float | Decimal):
-        text = repr(value) if isinstance(value, float) else str(value)
-        if spec.lexical is None or spec.lexical.fullmatch(text):
+    elif (kind == "int" and isinstance(value, int)) or (kind == "decimal" and isinstance(value, int | float | Decimal)):
+        text = _number_text(value)
+        if text is not None and (spec.lexical is None or spec.lexical.fullmatch(text)):
             return text
     raise InvalidRequest(f"The value is not a valid {spec.type_code}", location=(path,))
+
+
+def _number_text(value: float | Decimal) -> str | None:
+    """A number as FHIR writes it (None past Python's limit on integer digits)."""
+    try:
+        return repr(value) if isinstance(value, float) else str(value)
+    except ValueError:
+        return None
 
 
 class Writer:
@@ -83,7 +87,7 @@ class Writer:
         try:
             return "".join(self.out).encode("utf-8")
         except UnicodeEncodeError:
-            raise InvalidRequest("The resource holds text that is not valid Unicode") from None
+            raise InvalidRequest("The resource holds text that is not valid Unicode", location=("/",)) from None
 
     def resource(self, obj: Any, path: str, depth: int) -> None:
         if not isinstance(obj, dict):
@@ -203,8 +207,10 @@ class Writer:
             self._primitive(spec, values, exts, path, depth)
             return
         for half in (values, exts):
-            if half is not None and (not isinstance(half, list) or not half):
-                raise InvalidRequest(f"{spec.name} must be a non-empty array", location=(path,))
+            if half is not None and (not isinstance(half, list) or all(item is None for item in half)):
+                raise InvalidRequest(
+                    f"{spec.name} must be an array that is neither empty nor all null", location=(path,)
+                )
         if values is not None and exts is not None and len(values) != len(exts):
             raise InvalidRequest(f"{spec.name} and _{spec.name} must have the same length", location=(path,))
         for i in range(len(values if values is not None else exts)):

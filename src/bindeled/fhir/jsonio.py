@@ -51,6 +51,8 @@ def check_json_rules(node: Any, path: str) -> None:
         if not node:
             raise InvalidRequest("Empty objects are not allowed in FHIR JSON", location=(path,))
         for key, value in node.items():
+            if not key or key.isspace():
+                raise InvalidRequest("Empty property names are not allowed in FHIR JSON", location=(path,))
             if key == "resourceType" and path.count(".") > 0 and not isinstance(value, str):
                 raise InvalidRequest("resourceType must be a string", location=(f"{path}.{key}",))
             if isinstance(value, list) and (key.startswith("_") or "_" + key in node):
@@ -62,8 +64,11 @@ def check_json_rules(node: Any, path: str) -> None:
             raise InvalidRequest("Empty arrays are not allowed in FHIR JSON", location=(path,))
         for i, item in enumerate(node):
             check_json_rules(item, f"{path}[{i}]")
-    elif isinstance(node, str) and node == "" and not path.endswith(".div"):
-        raise InvalidRequest("Empty strings are not allowed in FHIR JSON", location=(path,))
+    elif isinstance(node, str):
+        if node == "" and not path.endswith(".div"):
+            raise InvalidRequest("Empty strings are not allowed in FHIR JSON", location=(path,))
+        if "\x00" in node:
+            raise InvalidRequest("NUL characters are not allowed in FHIR strings", location=(path,))
 
 
 def _check_paired_array(items: list[Any], path: str) -> None:

@@ -64,7 +64,9 @@ class PostgresMigrationTarget:
         return True
 
     async def _recorded(self, migration: Migration) -> bool:
-        checksum = await self._conn.fetchval("SELECT checksum FROM schema_migrations WHERE version = $1", migration.version)
+        checksum = await self._conn.fetchval(
+            "SELECT checksum FROM schema_migrations WHERE version = $1", migration.version
+        )
         if checksum is None:
             return False
         check_checksum(migration, checksum)

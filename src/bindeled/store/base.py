@@ -22,12 +22,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import anyio
 
 from ..errors import Conflict
 from ..fhir import jsonio
+
+if TYPE_CHECKING:
+    from .migrate import Migration
 
 __all__ = [
     "Clock",
@@ -160,6 +163,13 @@ class Store(Protocol):
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...
+
+    async def migrate(self, *, dry_run: bool = False) -> list[Migration]:
+        """Apply pending migrations and return them; ``dry_run`` only lists them.
+
+        ``open`` runs this unless the store was made with ``migrate=False``.
+        """
+        ...
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """A write transaction: commits on normal exit, rolls back on any exception."""

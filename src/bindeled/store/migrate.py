@@ -13,7 +13,8 @@ advisory lock for the whole run; SQLite applies each file under ``BEGIN IMMEDIAT
 ``schema_migrations`` inside it, so a file applied meanwhile by the other process is skipped.
 
 The backends provide a :class:`MigrationTarget`; :func:`migrate` is the whole algorithm. A dry run
-(``dry_run=True``) checks the recorded checksums and returns the pending files without running them.
+(``dry_run=True``, or :func:`pending_for_url`) checks the recorded checksums and returns the pending
+files without running them.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "load_migrations",
     "migrate",
     "pending",
+    "pending_for_url",
 ]
 
 NO_TRANSACTION = "-- migrate: no-transaction"
@@ -144,7 +146,9 @@ def pending(migrations: Sequence[Migration], applied: Sequence[AppliedMigration]
     return [m for m in migrations if m.version not in done]
 
 
-async def migrate(target: MigrationTarget, migrations: Sequence[Migration], *, dry_run: bool = False) -> list[Migration]:
+async def migrate(
+    target: MigrationTarget, migrations: Sequence[Migration], *, dry_run: bool = False
+) -> list[Migration]:
     """Apply the pending migrations in order; return them (a dry run only returns them)."""
     async with target.locked():
         applied = await target.applied()
@@ -153,3 +157,15 @@ async def migrate(target: MigrationTarget, migrations: Sequence[Migration], *, d
         if dry_run:
             return todo
         return [m for m in todo if await target.apply(m)]
+
+
+async def pending_for_url(database_url: str) -> list[str]:
+    """The names of the migrations a store at ``database_url`` has yet to apply (nothing is changed)."""
+    from .factory import open_store
+
+    store = open_store(database_url, migrate=False)
+    await store.open()
+    try:
+        return [m.name for m in await store.migrate(dry_run=True)]
+    finally:
+        await store.close()

@@ -321,9 +321,7 @@ class PostgresTransaction:
         await self._reindex(resource_type, id, stamped, had_rows=not previous.deleted)
         return StoredResource(resource_type, id, version, moment, stamped is None, method, body)
 
-    async def _reindex(
-        self, resource_type: str, id: str, resource: jsonio.Resource | None, *, had_rows: bool
-    ) -> None:
+    async def _reindex(self, resource_type: str, id: str, resource: jsonio.Resource | None, *, had_rows: bool) -> None:
         # Index rows exist only for current, non-deleted versions (see the SQLite writer).
         if self._indexer is None:
             return

@@ -2,9 +2,10 @@
 
 Connections and threads (the datasette pattern):
 
-- **One writer connection** on one dedicated thread. A transaction holds an asyncio lock from
-  ``BEGIN IMMEDIATE`` to ``COMMIT``, so one transaction at a time uses it; each operation is one hop
-  to the writer thread. ``BEGIN IMMEDIATE`` takes SQLite's write lock at once, which also serialises
+- **One writer connection** on one dedicated thread. A transaction holds an asyncio lock for its
+  whole life, so one transaction at a time uses it; each operation is one hop to the writer thread.
+  ``BEGIN IMMEDIATE`` runs with the transaction's first operation (same hop) and takes SQLite's write
+  lock before anything is read, which also serialises
   writers in other processes (or other :class:`SQLiteStore` instances) on the same file; they wait up
   to ``busy_timeout`` seconds, then fail with :class:`~bindeled.store.base.TransientConflict`.
 - **Reader connections** (``query_only``) on a pool of reader threads, one connection per thread.
@@ -28,7 +29,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
-from types import TracebackType
 from typing import Any, TypeVar
 
 import anyio
@@ -194,7 +194,6 @@ class SQLiteStore:
         self._refuse_own_transaction()
         async with self._write_lock:
             conn = self._writer_conn()
-            await self._on_writer(partial(conn.execute, "BEGIN IMMEDIATE"))
             self._tx_task = asyncio.current_task()
             tx = SQLiteTransaction(self, Writer(conn, self.indexer, self.clock))
             try:
@@ -207,12 +206,13 @@ class SQLiteStore:
             finally:
                 self._tx_task = None
             tx.closed = True
-            with anyio.CancelScope(shield=True):
-                await self._finish(conn)
+            if tx.used:
+                with anyio.CancelScope(shield=True):
+                    await self._finish(conn)
 
     async def _finish(self, conn: sqlite3.Connection) -> None:
         try:
-            await self._on_writer(partial(conn.execute, "COMMIT"))
+            await self._on_writer(partial(_commit, conn))
         except BaseException:
             if conn.in_transaction:
                 await self._on_writer(conn.rollback)
@@ -253,11 +253,21 @@ class SQLiteStore:
         return await self._read(lambda c: c.execute(sql, values).fetchall())
 
 
+def _in_transaction(conn: sqlite3.Connection, fn: Callable[[], T]) -> T:
+    # ``BEGIN IMMEDIATE`` goes with the first operation, in the same hop to the writer thread.
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+    return fn()
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("COMMIT")
+
+
 def _read_chunk(keys: list[tuple[str, str]], conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     pairs = ", ".join("(?, ?)" for _ in keys)
-    sql = (
-        f"SELECT {_history.COLUMNS} FROM resources WHERE deleted = 0 AND (res_type, res_id) IN (VALUES {pairs})"
-    )
+    sql = f"SELECT {_history.COLUMNS} FROM resources WHERE deleted = 0 AND (res_type, res_id) IN (VALUES {pairs})"
     return conn.execute(sql, [part for key in keys for part in key]).fetchall()
 
 
@@ -268,11 +278,14 @@ class SQLiteTransaction:
         self._store = store
         self._writer = writer
         self.closed = False
+        self.used = False
+        """Whether any operation ran (else there is nothing to commit)."""
 
     async def _run(self, fn: Callable[[], T]) -> T:
         if self.closed:
             raise RuntimeError("The transaction has ended")
-        return await self._store._on_writer(fn)
+        self.used = True
+        return await self._store._on_writer(partial(_in_transaction, self._writer.conn, fn))
 
     async def read(self, resource_type: str, id: str) -> StoredResource | None:
         return await self._run(partial(self._writer.current, resource_type, id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-import bindeled.fhir.validation as validation
+from bindeled.fhir import validation
 from bindeled.fhir.validation import NATIVE, SKIPPED, Validator
 
 

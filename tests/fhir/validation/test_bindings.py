@@ -32,7 +32,7 @@ def test_codeable_concept_with_required_binding(validator: Validator, observatio
 
 
 def test_coding_with_wrong_system_fails(validator: Validator, definitions: Definitions) -> None:
-    sub = {
+    sub: dict[str, Any] = {
         "resourceType": "Subscription",
         "status": "active",
         "reason": "x",
@@ -53,37 +53,37 @@ def test_expansion_of_whole_code_system(definitions: Definitions) -> None:
 
 
 def test_expansion_with_is_a_filter_and_nested_value_sets() -> None:
-    cs = {
+    system = "http://example.org/cs"
+    cs: dict[str, Any] = {
         "resourceType": "CodeSystem",
-        "url": "http://example.org/cs",
+        "url": system,
         "content": "complete",
         "concept": [{"code": "a", "concept": [{"code": "a1", "concept": [{"code": "a11"}]}]}, {"code": "b"}],
     }
-    isa = {
+    isa: dict[str, Any] = {
         "resourceType": "ValueSet",
         "url": "http://example.org/vs-isa",
-        "compose": {"include": [{"system": cs["url"], "filter": [{"property": "concept", "op": "is-a", "value": "a1"}]}]},
+        "compose": {"include": [{"system": system, "filter": [{"property": "concept", "op": "is-a", "value": "a1"}]}]},
     }
-    below = {
+    below: dict[str, Any] = {
         "resourceType": "ValueSet",
         "url": "http://example.org/vs-below",
         "compose": {
-            "include": [{"system": cs["url"], "filter": [{"property": "concept", "op": "descendent-of", "value": "a"}]}],
-            "exclude": [{"system": cs["url"], "concept": [{"code": "a11"}]}],
+            "include": [{"system": system, "filter": [{"property": "concept", "op": "descendent-of", "value": "a"}]}],
+            "exclude": [{"system": system, "concept": [{"code": "a11"}]}],
         },
     }
-    union = {
+    union: dict[str, Any] = {
         "resourceType": "ValueSet",
         "url": "http://example.org/vs-union",
-        "compose": {"include": [{"valueSet": [isa["url"]]}, {"system": cs["url"], "concept": [{"code": "b"}]}]},
+        "compose": {"include": [{"valueSet": [isa["url"]]}, {"system": system, "concept": [{"code": "b"}]}]},
     }
     expander = ValueSetExpander({}, {})
     for resource in (cs, isa, below, union):
         expander.add(resource)
-    system = cs["url"]
-    assert expander.expand(isa["url"]) == {(system, "a1"), (system, "a11")}
-    assert expander.expand(below["url"]) == {(system, "a1")}
-    assert expander.expand(union["url"]) == {(system, "a1"), (system, "a11"), (system, "b")}
+    assert expander.expand(isa["url"]) == frozenset({(system, "a1"), (system, "a11")})
+    assert expander.expand(below["url"]) == frozenset({(system, "a1")})
+    assert expander.expand(union["url"]) == frozenset({(system, "a1"), (system, "a11"), (system, "b")})
 
 
 def test_unexpandable_value_sets_are_unknown(definitions: Definitions) -> None:
@@ -91,7 +91,7 @@ def test_unexpandable_value_sets_are_unknown(definitions: Definitions) -> None:
     assert expander.expand("http://example.org/nothing") is None
     # SNOMED CT is not in the definitions: a value set drawing on it cannot be expanded.
     assert expander.expand("http://hl7.org/fhir/ValueSet/clinical-findings") is None
-    unsupported = {
+    unsupported: dict[str, Any] = {
         "resourceType": "ValueSet",
         "url": "http://example.org/regex",
         "compose": {
@@ -128,7 +128,11 @@ def _gender_bound_to(value_set: str) -> dict[str, Any]:
         "derivation": "constraint",
         "differential": {
             "element": [
-                {"id": "Patient.gender", "path": "Patient.gender", "binding": {"strength": "required", "valueSet": value_set}}
+                {
+                    "id": "Patient.gender",
+                    "path": "Patient.gender",
+                    "binding": {"strength": "required", "valueSet": value_set},
+                }
             ]
         },
     }

@@ -48,7 +48,12 @@ def test_wrong_json_kind_for_complex(validator: Validator, patient: dict[str, An
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("birthDate", "1974-02-29"), ("birthDate", "1974-13-01"), ("active", "true"), ("deceasedDateTime", "2015-02-14T13:42")],
+    [
+        ("birthDate", "1974-02-29"),
+        ("birthDate", "1974-13-01"),
+        ("active", "true"),
+        ("deceasedDateTime", "2015-02-14T13:42"),
+    ],
 )
 def test_bad_primitive_formats(validator: Validator, patient: dict[str, Any], field: str, value: Any) -> None:
     patient.pop("deceasedBoolean", None)

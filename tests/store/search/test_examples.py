@@ -66,7 +66,8 @@ CASES: list[tuple[str, list[tuple[str, str]], set[str]]] = [
     (
         "Observation",
         [("date", "ge2018-03")],
-        {"abdo-tender", "bgpanel", "bloodgroup", "map-sitting", "rhstatus", "trachcare"},
+        # f001's period has no end, so it reaches past any date.
+        {"abdo-tender", "bgpanel", "bloodgroup", "f001", "map-sitting", "rhstatus", "trachcare"},
     ),
     (
         "Observation",
@@ -84,7 +85,7 @@ CASES: list[tuple[str, list[tuple[str, str]], set[str]]] = [
             "vitals-panel",
         },
     ),
-    ("Observation", [("subject:Patient.name", "notsowell")], {"bmd"}),
+    ("Observation", [("subject:Patient.name", "donald")], {"bmd", "date-lastmp"}),
     ("Observation", [("subject:Patient.birthdate", "1944-11-17"), ("code", "15074-8")], {"f001", "unsat"}),
 ]
 

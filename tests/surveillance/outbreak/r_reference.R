@@ -27,6 +27,12 @@ if (s@epochAsDate) input$date <- format(as.Date(s@epoch, origin = "1970-01-01"))
 write.csv(input, file.path(outdir, paste0(name, "__input.csv")), row.names = FALSE)
 
 fmt <- function(x) ifelse(is.na(x) & !is.nan(x), "NA", formatC(x, digits = 17, format = "g"))
+# A setting R itself cannot run on this series (an R error) is skipped, and reported in a file.
+attempt <- function(setting, expr) {
+  tryCatch(expr, error = function(err) {
+    writeLines(conditionMessage(err), file.path(outdir, paste0(name, "__", setting, ".error")))
+  })
+}
 emit <- function(setting, t, upper, alarm, extra = list()) {
   df <- data.frame(t = t, observed = y[t], upperbound = fmt(as.numeric(upper)),
                    alarm = ifelse(is.na(alarm), "NA", ifelse(as.logical(alarm), "true", "false")))
@@ -61,14 +67,14 @@ flex <- list(
                           pastWeeksNotIncluded = 26, thresholdMethod = "muan"),
   ff_noreweight = list(reweight = FALSE)
 )
-for (setting in names(flex)) {
+for (setting in names(flex)) attempt(setting, {
   ctl <- c(list(b = b, w = 3, range = frange), flex[[setting]])
   r <- farringtonFlexible(s, control = modifyList(ctl, list(range = frange[1]:frange[2])))
   ctl$range <- frange
   control_json(setting, ctl)
   emit(setting, frange[1]:frange[2], r@upperbound[, 1], r@alarm[, 1],
        list(expected = r@control$expected[, 1], phi = r@control$phiVector[, 1]))
-}
+})
 
 crange <- c(max(52 * b - 3, n - 51), n)
 r <- algo.farrington(sts2disProg(s), control = list(b = b, w = 3, range = crange[1]:crange[2]))
@@ -87,33 +93,33 @@ mrange <- c(mfirst, n)
 dp <- sts2disProg(s)
 cus <- list(cusum_standard = list(), cusum_glm = list(m = "glm"), cusum_rossi = list(trans = "rossi"),
             cusum_anscombe = list(trans = "anscombe"))
-for (setting in names(cus)) {
+for (setting in names(cus)) attempt(setting, {
   ctl <- c(list(range = mrange), cus[[setting]])
   r <- algo.cusum(dp, control = c(cus[[setting]], list(range = mrange[1]:mrange[2])))
   control_json(setting, ctl)
   emit(setting, mrange[1]:mrange[2], r$upperbound, r$alarm, list(statistic = r$cusum))
-}
+})
 
 glr <- list(glrpois_value = list(alpha = 0), glrpois_cases = list(alpha = 0, ret = "cases"),
             glrpois_window = list(alpha = 0, M = 52), glrpois_theta = list(alpha = 0, theta = log(2)),
             glrnb_estimated = list(), glrnb_alpha = list(alpha = 0.2),
             glrnb_refit = list(mu0 = list(S = 2, trend = TRUE, refit = TRUE)))
-for (setting in names(glr)) {
+for (setting in names(glr)) attempt(setting, {
   ctl <- c(list(range = mrange), glr[[setting]])
   r <- suppressMessages(algo.glrnb(dp, control = c(glr[[setting]], list(range = mrange[1]:mrange[2]))))
   if (startsWith(setting, "glrnb_") && setting != "glrnb_alpha") ctl$alpha <- NULL
   control_json(setting, ctl)
   emit(setting, mrange[1]:mrange[2], r$upperbound, r$alarm, list(mu0 = r$control$mu0))
-}
+})
 
 bay <- list(bayes1 = list(b = 0, w = 6, actY = TRUE), bayes2 = list(b = 1, w = 6, actY = TRUE),
             bayes3 = list(b = 2, w = 4, actY = FALSE))
-for (setting in names(bay)) {
+for (setting in names(bay)) attempt(setting, {
   ctl <- bay[[setting]]
   first <- max(mfirst, 52 * ctl$b + ctl$w + 1)
-  if (first > n) next
+  stopifnot(first <= n)
   r <- algo.bayes(dp, control = c(ctl, list(range = first:n)))
   ctl$range <- c(first, n)
   control_json(setting, ctl)
   emit(setting, first:n, r$upperbound, r$alarm)
-}
+})

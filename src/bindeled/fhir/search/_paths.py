@@ -47,7 +47,7 @@ class _Unsupported(Exception):
 
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[()|.\[\]=]))"
+    r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>!=|[()|.\[\]=]))"
 )
 
 
@@ -104,6 +104,12 @@ class _Parser:
             self.take()
             extra = (*extra, ("as", self.name()))
             extra = (*extra, *self.postfix())
+        if self.peek() in ("=", "!="):
+            op = self.take()
+            literal = self.take()
+            if literal not in ("true", "false"):
+                raise _Unsupported(literal)
+            extra = (*extra, ("compare", f"{op}{literal}"))
         return [(root, steps + extra) for root, steps in inner]
 
     def name(self) -> str:
@@ -138,8 +144,10 @@ class _Parser:
 
     def function(self, name: str) -> Step:
         self.take("(")
-        if name in ("as", "ofType"):
-            step: Step = ("as", self.name())
+        if name == "exists" and self.peek() == ")":
+            step: Step = ("exists", "")
+        elif name in ("as", "ofType"):
+            step = ("as", self.name())
         elif name == "where" and self.peek() == "resolve":
             self.take()
             self.take("(")
@@ -159,12 +167,16 @@ class _Parser:
         return step
 
 
-def _parse(expression: str) -> list[Pipeline]:
+def _parse(expression: str) -> list[list[Pipeline]]:
+    """The ``and``-ed parts of an expression, each a union of pipelines (usually just one part)."""
     parser = _Parser(_tokens(expression))
-    pipelines = parser.union()
+    parts = [parser.union()]
+    while parser.peek() == "and":
+        parser.take()
+        parts.append(parser.union())
     if parser.peek() is not None:
         raise _Unsupported(expression)
-    return pipelines
+    return parts
 
 
 _RESOURCE_TYPES = ("Resource", "DomainResource")
@@ -255,24 +267,61 @@ def _apply(schema: _Schema, nodes: list[Node], step: Step) -> list[Node]:
         return [n for n in nodes if _same_type(n.type, arg)]
     if kind == "resolve-is":
         return [n for n in nodes if _reference_type(n.value) == arg]
+    if kind == "exists":
+        return [Node(bool(nodes), "boolean")]
+    if kind == "compare":
+        return _compare(nodes, arg)
     if kind == "where-eq":
         field, _, literal = arg.partition("=")
         return [n for n in nodes if isinstance(n.value, dict) and literal in _flatten(n.value.get(field))]
     return nodes[:1]
 
 
-def _compiled(schema: _Schema, pipelines: list[Pipeline]) -> Extractor:
+def _compare(nodes: list[Node], arg: str) -> list[Node]:
+    """FHIRPath ``= true|false`` / ``!= true|false``: empty stays empty, other types are unequal."""
+    if not nodes:
+        return []
+    literal = arg.endswith("true")
+    equal = len(nodes) == 1 and isinstance(nodes[0].value, bool) and nodes[0].value == literal
+    return [Node(equal if arg.startswith("=") else not equal, "boolean")]
+
+
+def _truth(nodes: list[Node]) -> bool | None:
+    if len(nodes) == 1 and isinstance(nodes[0].value, bool):
+        return nodes[0].value
+    return None if not nodes else True
+
+
+def _compiled(schema: _Schema, parts: list[list[Pipeline]]) -> Extractor:
+    if len(parts) == 1:
+        return _union(schema, parts[0])
+    evaluators = [_union(schema, part) for part in parts]
+
+    def conjunction(resource: dict[str, Any]) -> list[Node]:
+        truths = [_truth(e(resource)) for e in evaluators]
+        if False in truths:
+            return [Node(False, "boolean")]
+        return [Node(True, "boolean")] if None not in truths else []
+
+    return conjunction
+
+
+def _union(schema: _Schema, pipelines: list[Pipeline]) -> Extractor:
+    # Official expressions are unions over many resource types (``Observation.code | Condition.code
+    # | …``); only the resource's own pipelines (and Resource/DomainResource ones) ever run.
+    by_root: dict[str, list[tuple[Step, ...]]] = {}
+    for root, steps in pipelines:
+        by_root.setdefault(root, []).append(steps)
+    common = [steps for root in _RESOURCE_TYPES for steps in by_root.get(root, ())]
+
     def extract(resource: dict[str, Any]) -> list[Node]:
         rtype = resource.get("resourceType")
         out: list[Node] = []
-        for root, steps in pipelines:
-            if root != rtype and root not in _RESOURCE_TYPES:
-                continue
+        own = by_root.get(rtype, []) if isinstance(rtype, str) else []
+        for steps in (*common, *own):
             nodes = [Node(resource, rtype, rtype)]
             for step in steps:
                 nodes = _apply(schema, nodes, step)
-                if not nodes:
-                    break
             out.extend(nodes)
         return out
 

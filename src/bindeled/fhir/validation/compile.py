@@ -122,6 +122,8 @@ class Compiler:
             primitive=any(type_code(t) in PRIMITIVE_CHECKS for t in types),
         )
         node.rules.append(rule)
+        if rule.min > 0:
+            node.required.append(rule)
         if not types:
             ref = str(el.get("contentReference", "")).split("#", 1)[-1]
             target = self._by_path(tree, ref)

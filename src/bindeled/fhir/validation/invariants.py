@@ -75,8 +75,10 @@ class CompiledInvariant:
 
     def holds(self, node: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool:
         """Evaluate on ``node``; raises whatever fhirpathpy raises on an unevaluable expression."""
-        if self.shortcut is not None and self.shortcut(node):
-            return True
+        if self.shortcut is not None:
+            known = self.shortcut(node)
+            if known is not None:
+                return known
         variables = {"resource": resource, "rootResource": root}
         result = self.run(ResourceNode.create_node(node, self.base), variables)  # type: ignore[no-untyped-call]
         return not (len(result) == 1 and result[0] is False)

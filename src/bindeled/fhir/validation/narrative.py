@@ -10,6 +10,7 @@ HTML named entities such as ``&nbsp;`` are accepted, as the reference tooling do
 from __future__ import annotations
 
 import html.entities
+import re
 import xml.etree.ElementTree as ET
 from functools import lru_cache
 
@@ -25,11 +26,18 @@ _FORBIDDEN = frozenset(
 )  # fmt: skip
 
 
+_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+
+
+def _numeric_entity(match: re.Match[str]) -> str:
+    name = match.group(1)
+    point = html.entities.name2codepoint.get(name)
+    return match.group(0) if point is None or name in _XML_ENTITIES else f"&#{point};"
+
+
 def _parse(div: str) -> ET.Element:
-    parser = ET.XMLParser()
-    parser.entity.update(html.entities.entitydefs)
-    parser.feed(div)
-    return parser.close()
+    return ET.fromstring(_ENTITY.sub(_numeric_entity, div))
 
 
 def _content_problem(root: ET.Element) -> str | None:

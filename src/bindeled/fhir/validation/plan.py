@@ -75,4 +75,6 @@ class Node:
 
     props: dict[str, Prop] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
+    required: list[Rule] = field(default_factory=list)
+    """The rules with a minimum cardinality above zero (checked when absent)."""
     checks: list[Callable[[dict[str, Any], str, Ctx], None]] = field(default_factory=list)

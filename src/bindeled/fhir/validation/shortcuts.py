@@ -4,7 +4,8 @@ Most R4 invariants are ``or``-chains whose first operands are trivial tests such
 ``code.empty()``, ``system.exists()``, ``start.hasValue().not()`` or
 ``reference.startsWith('#').not()``. In FHIRPath ``or`` is true as soon as one operand is true,
 so when one of these simple operands is *definitely* true on the JSON node, the whole invariant
-holds and the general engine is not needed (``and`` binds tighter than ``or``, so an operand like
+holds and the general engine is not needed; when every operand is recognised and definitely
+false, the invariant definitely fails (``and`` binds tighter than ``or``, so an operand like
 ``a and b`` stays whole; chains with ``implies`` or ``xor`` are not short-cut). Each recogniser
 errs on the safe side: "not sure" is treated as "not shown true", and the full expression is
 evaluated.
@@ -18,8 +19,8 @@ from typing import Any
 
 __all__ = ["Shortcut", "compile_shortcut", "split_or"]
 
-Shortcut = Callable[[Any], bool]
-"""Returns True only when the invariant certainly holds on the node."""
+Shortcut = Callable[[Any], bool | None]
+"""The invariant's certain result on a JSON node, or ``None`` when only the engine can tell."""
 
 _PATH = r"((?:[A-Za-z][A-Za-z0-9]*|`[A-Za-z]+`)(?:\.(?:[A-Za-z][A-Za-z0-9]*|`[A-Za-z]+`))*)"
 _EMPTY = re.compile(rf"{_PATH}\.empty\(\)")
@@ -69,22 +70,28 @@ def _children(items: list[Any], name: str, *, choice_aware: bool) -> list[Any]:
     return out
 
 
-def _certainly_empty(node: Any, steps: list[str]) -> bool:
-    items = [node]
+def _presence(node: Any, steps: list[str]) -> bool | None:
+    """True if the path certainly has a value, False if it certainly has none, else None."""
+    exact: list[Any] = [node]
+    loose: list[Any] = [node]
     for step in steps:
-        items = _children(items, step, choice_aware=True)
-        if not items:
-            return True
-    return False
+        exact = [v for v in _children(exact, step, choice_aware=False) if v is not None]
+        loose = _children(loose, step, choice_aware=True)
+    if exact:
+        return True
+    return False if not loose else None
 
 
-def _certainly_exists(node: Any, steps: list[str]) -> bool:
-    items = [node]
-    for step in steps:
-        items = [v for v in _children(items, step, choice_aware=False) if v is not None]
-        if not items:
-            return False
-    return True
+def _has_value(node: Any, name: str) -> bool | None:
+    """FHIRPath ``name.hasValue()`` on a JSON node, when it is certain."""
+    if not isinstance(node, dict):
+        return None
+    value = node.get(name)
+    if value is None:
+        return False if not any(k.startswith(name) for k in node) and "_" + name not in node else None
+    if isinstance(value, str | bool | int | float) or (not isinstance(value, dict | list)):
+        return True
+    return None
 
 
 def _path_test(pattern: re.Pattern[str], text: str) -> list[str] | None:
@@ -92,28 +99,52 @@ def _path_test(pattern: re.Pattern[str], text: str) -> list[str] | None:
     return _steps(match.group(1)) if match else None
 
 
+def _negate(value: bool | None) -> bool | None:
+    return None if value is None else not value
+
+
 def _operand(text: str) -> Shortcut | None:
-    empty = _path_test(_EMPTY, text) or _path_test(_NO_VALUE, text)
+    empty = _path_test(_EMPTY, text)
     if empty is not None:
-        return lambda node: _certainly_empty(node, empty)
+        return lambda node: _negate(_presence(node, empty))
     exists = _path_test(_EXISTS, text)
     if exists is not None:
-        return lambda node: _certainly_exists(node, exists)
+        return lambda node: _presence(node, exists)
+    no_value = _path_test(_NO_VALUE, text)
+    if no_value is not None and len(no_value) == 1:
+        name = no_value[0]
+        return lambda node: _negate(_has_value(node, name))
     match = _NOT_STARTS.fullmatch(text)
     steps = _steps(match.group(1)) if match else None
     if match is not None and steps is not None and len(steps) == 1:
-        name, prefix = steps[0], match.group(2)
-        return lambda node: (
-            isinstance(node, dict) and isinstance(node.get(name), str) and not node[name].startswith(prefix)
-        )
+        return _not_starts_with(steps[0], match.group(2))
     return None
+
+
+def _not_starts_with(name: str, prefix: str) -> Shortcut:
+    def test(node: Any) -> bool | None:
+        value = node.get(name) if isinstance(node, dict) else None
+        return not value.startswith(prefix) if isinstance(value, str) else None
+
+    return test
 
 
 def compile_shortcut(expression: str) -> Shortcut | None:
     """A short-cut for an invariant, or ``None`` when none of its operands is recognised."""
     if " implies " in expression or " xor " in expression:
         return None  # lower or equal precedence than ``or``: the chain is not the top level
-    recognised = [s for s in (_operand(p) for p in split_or(expression)) if s is not None]
+    operands = [_operand(p) for p in split_or(expression)]
+    recognised = [s for s in operands if s is not None]
     if not recognised:
         return None
-    return lambda node: any(shortcut(node) for shortcut in recognised)
+    complete = len(recognised) == len(operands)
+
+    def shortcut(node: Any) -> bool | None:
+        results = [test(node) for test in recognised]
+        if any(r is True for r in results):
+            return True
+        if complete and all(r is False for r in results):
+            return False
+        return None
+
+    return shortcut

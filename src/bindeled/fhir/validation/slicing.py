@@ -74,7 +74,8 @@ class Discriminator:
     kind: str
     """value / pattern / exists / type / profile (value and pattern behave the same in R4)."""
     steps: list[tuple[str, str]]
-    fixed: tuple[str, Any] | None = None
+    fixed: tuple[tuple[str, Any], ...] = ()
+    """Acceptable ``("fixed" | "pattern", value)`` pairs (several when the path crosses slices)."""
     codes: frozenset[tuple[str, str]] | None = None
     exists: bool | None = None
     types: frozenset[str] = frozenset()
@@ -95,9 +96,11 @@ class Discriminator:
         return any(self._value_matches(v) for v in found)
 
     def _value_matches(self, value: Any) -> bool:
-        if self.fixed is not None:
-            how, expected = self.fixed
-            return fixed_matches(expected, value) if how == "fixed" else pattern_matches(expected, value)
+        if self.fixed:
+            return any(
+                fixed_matches(expected, value) if how == "fixed" else pattern_matches(expected, value)
+                for how, expected in self.fixed
+            )
         if self.codes is not None:
             return _in_codes(value, self.codes)
         return False

@@ -82,8 +82,9 @@ def _discriminator(compiler: Compiler, tree: ElementTree, slice_id: str, disc: d
         owner = tree.elements[slice_id]
         urls = [p for t in owner.get("type", ()) for p in t.get("profile", ())]
         fixed = ("fixed", urls[0]) if urls else None
-    if fixed is not None:
-        return Discriminator("value", steps, fixed=fixed)
+    options = (fixed,) if fixed is not None else _fixed_through_slices(tree, slice_id, steps)
+    if options:
+        return Discriminator("value", steps, fixed=options)
     binding = target.get("binding") or {}
     if binding.get("strength") == "required" and binding.get("valueSet"):
         codes = compiler.expander.expand(str(binding["valueSet"]))
@@ -125,6 +126,26 @@ def _resolve(compiler: Compiler, tree: ElementTree, element_id: str, steps: list
         cur_tree, cur_id = moved
     target = cur_tree.elements[cur_id]
     return cur_tree, target, fixed if fixed is not None else value_at_fixed(target)
+
+
+def _fixed_through_slices(
+    tree: ElementTree, element_id: str, steps: list[tuple[str, str]]
+) -> tuple[tuple[str, Any], ...]:
+    """Fixed values reached when the path crosses sliced elements (``code.coding.code`` where the
+    code is fixed in a ``coding`` slice, as in the R4 blood-pressure profile)."""
+    if not steps:
+        found = value_at_fixed(tree.elements[element_id])
+        return (found,) if found is not None else ()
+    kind, arg = steps[0]
+    if kind != "name":
+        return ()
+    child = tree.child(element_id, arg)
+    if child is None:
+        return ()
+    out: list[tuple[str, Any]] = []
+    for branch in (child, *tree.slices.get(child, ())):
+        out.extend(_fixed_through_slices(tree, branch, steps[1:]))
+    return tuple(out)
 
 
 def _child(compiler: Compiler, tree: ElementTree, element_id: str, name: str) -> tuple[ElementTree, str] | None:

@@ -54,11 +54,7 @@ def _index(elements: list[dict[str, Any]], element_id: str) -> int | None:
 
 def _subtree_end(elements: list[dict[str, Any]], start: int) -> int:
     """The index just after the element at ``start`` and everything nested under it (incl. slices)."""
-    prefix = (
-        elements[start]["id"].split(":", 1)[0]
-        if ":" not in elements[start]["id"].rsplit(".", 1)[-1]
-        else elements[start]["id"]
-    )
+    prefix = elements[start]["id"]
     end = start + 1
     while end < len(elements):
         other = elements[end]["id"]
@@ -66,6 +62,11 @@ def _subtree_end(elements: list[dict[str, Any]], start: int) -> int:
             break
         end += 1
     return end
+
+
+def _in_own_subtree(element_id: str, root_id: str) -> bool:
+    """The element itself or its children, but not its slices (``root:slice…``)."""
+    return element_id == root_id or element_id.startswith(root_id + ".")
 
 
 def _merge(target: dict[str, Any], diff: dict[str, Any]) -> None:
@@ -98,10 +99,12 @@ def _create(
         if sliced is None:
             sliced = _create(elements, sliced_id, sources, definitions)
         end = _subtree_end(elements, sliced)
-        new = copy.deepcopy(elements[sliced])
-        new.pop("slicing", None)
-        new.update(id=element_id, sliceName=slice_name)
-        elements.insert(end, new)
+        copies = [copy.deepcopy(el) for el in elements[sliced:end] if _in_own_subtree(el["id"], sliced_id)]
+        for el in copies:
+            el["id"] = element_id + el["id"][len(sliced_id) :]
+        copies[0].pop("slicing", None)
+        copies[0]["sliceName"] = slice_name
+        elements[end:end] = copies
         return end
     parent = _index(elements, head)
     if parent is None:

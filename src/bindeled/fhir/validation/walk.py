@@ -3,6 +3,7 @@ choice types and cardinality. Everything type-specific happens in the closures o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .plan import Ctx, Node, Prop, Rule
@@ -12,9 +13,17 @@ __all__ = ["walk_object"]
 _SKIP = frozenset({"resourceType", "fhir_comments"})
 
 
+@dataclass(slots=True)
+class _Seen:
+    """The repetitions of one element found in an object: (property path, value, extension)."""
+
+    rule: Rule
+    items: list[tuple[str, Any, Any]]
+
+
 def walk_object(obj: dict[str, Any], node: Node, path: str, ctx: Ctx) -> None:
     """Check one JSON object against the plan of its element."""
-    counts: dict[int, list[Any]] = {}
+    counts: dict[int, _Seen] = {}
     for key, value in obj.items():
         if key in _SKIP:
             continue
@@ -31,15 +40,23 @@ def walk_object(obj: dict[str, Any], node: Node, path: str, ctx: Ctx) -> None:
                 _walk_values(None, value, prop, f"{path}.{name}", ctx, counts)
             continue
         _walk_values(value, obj.get("_" + key) if prop.rule.primitive else None, prop, f"{path}.{key}", ctx, counts)
-    for rule in node.rules:
-        _check_cardinality(rule, counts.get(id(rule)), path, ctx)
+    for rule in node.required:
+        if id(rule) not in counts:
+            ctx.error(
+                "required", f"Element {rule.name} is required: minimum {rule.min}, found 0", f"{path}.{rule.name}"
+            )
+    for seen in counts.values():
+        _check_cardinality(seen, ctx)
     for check in node.checks:
         check(obj, path, ctx)
 
 
-def _walk_values(value: Any, ext: Any, prop: Prop, path: str, ctx: Ctx, counts: dict[int, list[Any]]) -> None:
+def _walk_values(value: Any, ext: Any, prop: Prop, path: str, ctx: Ctx, counts: dict[int, _Seen]) -> None:
     rule = prop.rule
-    seen = counts.setdefault(id(rule), [])
+    found = counts.get(id(rule))
+    if found is None:
+        found = counts[id(rule)] = _Seen(rule, [])
+    seen = found.items
     if seen and seen[0][0] != path:
         ctx.error("structure", f"Only one type is allowed for the choice element {rule.name}[x]", path)
     if not rule.is_array:
@@ -85,9 +102,11 @@ def _as_list(value: Any, path: str, ctx: Ctx) -> list[Any] | None:
     return value
 
 
-def _check_cardinality(rule: Rule, seen: list[Any] | None, path: str, ctx: Ctx) -> None:
-    count = len(seen) if seen else 0
-    where = seen[0][0] if seen else f"{path}.{rule.name}"
+def _check_cardinality(seen: _Seen, ctx: Ctx) -> None:
+    rule, count = seen.rule, len(seen.items)
+    if not count:
+        return
+    where = seen.items[0][0]
     if count < rule.min:
         ctx.error("required", f"Element {rule.name} is required: minimum {rule.min}, found {count}", where)
     elif rule.max is not None and count > rule.max:

@@ -98,7 +98,8 @@ def cusum(series: WeeklySeries, control: CusumControl) -> DetectionResult:
     z = _transform(x, m, c.trans, alpha)
     stat = np.zeros(x.shape[0] + 1)
     for i, zi in enumerate(z):
-        stat[i + 1] = max(0.0, stat[i] + (zi - c.k)) if not np.isnan(zi) else np.nan
+        step = stat[i] + (zi - c.k)
+        stat[i + 1] = np.nan if np.isnan(step) else max(0.0, step)
     upper = _bound(m, stat[:-1], stat[1:], c, alpha)
     weeks = tuple(
         WeekResult(first + i, float(x[i]), float(upper[i]), _alarm(stat[i + 1], c.h), mu0=float(m[i]), statistic=float(stat[i + 1]))

@@ -1,0 +1,105 @@
+"""Constraint expressions: evaluated with fhirpathpy, compiled once, short-cut soundly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fhirpathpy
+from fhirpathpy.models import models
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bindeled.fhir.validation import Validator
+from bindeled.fhir.validation.invariants import _OPTIONS, _compile, compile_invariant
+from bindeled.fhir.validation.shortcuts import compile_shortcut, split_or
+
+from .conftest import errors
+
+
+def test_resource_invariant(validator: Validator, patient: dict[str, Any]) -> None:
+    patient["contact"][0] = {"gender": "female"}
+    assert errors(validator.validate(patient)) == [("invariant", "Patient.contact[0]")]
+
+
+def test_datatype_invariant_on_choice(validator: Validator, observation: dict[str, Any]) -> None:
+    del observation["valueQuantity"]["system"]
+    assert errors(validator.validate(observation)) == [("invariant", "Observation.valueQuantity")]
+
+
+def test_period_order_is_evaluated_by_fhirpath(validator: Validator, patient: dict[str, Any]) -> None:
+    patient["name"][0]["period"] = {"start": "2010-01-01", "end": "2000-01-01"}
+    assert errors(validator.validate(patient)) == [("invariant", "Patient.name[0].period")]
+    patient["name"][0]["period"] = {"start": "2000-01-01", "end": "2010-01-01"}
+    assert errors(validator.validate(patient)) == []
+
+
+def test_resource_level_invariant_with_resource_variable(validator: Validator, observation: dict[str, Any]) -> None:
+    observation["dataAbsentReason"] = {"text": "lost"}
+    assert errors(validator.validate(observation)) == [("invariant", "Observation")]
+
+
+def test_warning_invariant_is_not_an_error(validator: Validator, patient: dict[str, Any]) -> None:
+    del patient["text"]
+    issues = validator.validate(patient)
+    assert errors(issues) == []
+    assert any(i.severity == "warning" and "dom-6" in i.diagnostics for i in issues)
+
+
+def test_expressions_are_compiled_once() -> None:
+    constraint = {"key": "x-1", "severity": "error", "human": "h", "expression": "a.exists() or b.exists()"}
+    first = compile_invariant(constraint, "Patient")
+    second = compile_invariant(dict(constraint, key="x-2"), "Patient")
+    assert first is not None and second is not None
+    assert first.run is second.run
+    assert _compile.cache_info().hits >= 1
+
+
+def test_native_and_skipped_invariants_are_not_compiled() -> None:
+    for key in ("ele-1", "dom-3", "txt-1", "rng-2"):
+        assert compile_invariant({"key": key, "expression": "true"}, "Element") is None
+
+
+def test_split_or_respects_parentheses_and_strings() -> None:
+    expr = "a.empty() or (b or c) or d.where(x = ' or ').exists()"
+    assert split_or(expr) == ["a.empty()", "(b or c)", "d.where(x = ' or ').exists()"]
+    assert compile_shortcut("a.exists() implies b.exists()") is None
+
+
+_EXPRESSIONS = [
+    "code.empty() or system.exists()",
+    "start.hasValue().not() or end.hasValue().not() or (start <= end)",
+    "reference.startsWith('#').not() or (reference.substring(1) in %rootResource.contained.id)",
+    "value.empty() or code.exists()",
+    "a.b.exists() or c.empty()",
+    "name.exists() or telecom.exists() or address.exists()",
+    "text.`div`.exists()",
+    "start.hasValue().not() or end.hasValue().not()",
+    "dataAbsentReason.empty() or value.empty()",
+]
+_names = st.sampled_from(
+    ["code", "system", "start", "end", "_end", "reference", "valueString", "value", "a", "c", "name", "text",
+     "dataAbsentReason", "telecom"]
+)  # fmt: skip
+_leaf = st.one_of(st.text(alphabet="#ab1", min_size=1, max_size=3), st.booleans())
+_nodes = st.dictionaries(
+    _names,
+    st.one_of(_leaf, st.lists(_leaf, min_size=1, max_size=2), st.dictionaries(st.sampled_from(["b", "div"]), _leaf)),
+    max_size=4,
+)
+
+
+@given(_nodes, st.sampled_from(_EXPRESSIONS))
+def test_shortcut_never_contradicts_fhirpath(node: dict[str, Any], expression: str) -> None:
+    shortcut = compile_shortcut(expression)
+    assert shortcut is not None
+    known = shortcut(node)
+    if known is None:
+        return
+    try:
+        result = fhirpathpy.evaluate(node, expression, {"rootResource": {}}, models["r4"], _OPTIONS)
+    except Exception:  # an engine error (e.g. a list where one value is expected) is not a contradiction
+        return
+    if known:
+        assert result != [False]
+    else:
+        assert result == [False]
