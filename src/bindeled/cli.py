@@ -166,22 +166,23 @@ def definitions_check(ctx: click.Context) -> None:
 @click.option("--dry-run", is_flag=True, help="Only list what would run.")
 @click.pass_context
 def migrate(ctx: click.Context, database_url: str | None, dry_run: bool) -> None:
-    from .store.migrate import pending_for_url
-
-    settings = _settings(ctx, database_url=database_url)
-    if dry_run:
-        names = asyncio.run(pending_for_url(settings.database_url))
-        click.echo("\n".join(names) if names else "No pending migrations")
-        return
     from .store.factory import open_store
 
-    async def run() -> None:
-        store = open_store(settings.database_url)
-        await store.open()
-        await store.close()
+    settings = _settings(ctx, database_url=database_url)
 
-    asyncio.run(run())
-    click.echo("Migrations applied")
+    async def run() -> list[str]:
+        store = open_store(settings.database_url, migrate=False)
+        await store.open()
+        try:
+            return [m.name for m in await store.migrate(dry_run=dry_run)]
+        finally:
+            await store.close()
+
+    names = asyncio.run(run())
+    if not names:
+        click.echo("No pending migrations")
+    for name in names:
+        click.echo(f"{'pending' if dry_run else 'applied'}: {name}")
 
 
 def _mount_optional_commands() -> None:

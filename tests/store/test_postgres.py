@@ -153,6 +153,8 @@ async def test_fresh_database_migrates_once_when_two_stores_start_at_once(fresh_
     try:
         expected = [(m.version,) for m in load_migrations("postgresql")]
         assert await stores[0].fetch_all("SELECT version FROM schema_migrations ORDER BY 1") == expected
+        schema = fresh_postgres_url.rpartition("search_path=")[2].split(",")[0]
+        assert await stores[0].fetch_all(f"SELECT count(*) FROM {schema}.resources") == [(0,)]
     finally:
         for store in stores:
             await store.close()
@@ -164,7 +166,8 @@ async def test_dry_run_on_a_fresh_database(fresh_postgres_url: str) -> None:
     try:
         pending = await store.migrate(dry_run=True)
         assert [m.name for m in pending] == [m.name for m in load_migrations("postgresql")]
-        assert await store.fetch_all("SELECT to_regclass('resources')") == [(None,)]
+        schema = fresh_postgres_url.rpartition("search_path=")[2].split(",")[0]
+        assert await store.fetch_all(f"SELECT to_regclass('{schema}.resources')") == [(None,)]
         assert [m.name for m in await store.migrate()] == [m.name for m in pending]
         assert await store.migrate(dry_run=True) == []
     finally:

@@ -47,11 +47,15 @@ def test_every_official_parameter_is_compiled(definitions: Definitions, registry
 
 
 def test_patient_example(definitions: Definitions, registry: SearchRegistry) -> None:
-    found = {code: values for code, (_, values) in registry.index("Patient", example(definitions, "Patient-example")).items()}
+    found = {
+        code: values for code, (_, values) in registry.index("Patient", example(definitions, "Patient-example")).items()
+    }
     assert found["family"] == [StringValue("chalmers", "Chalmers"), StringValue("windsor", "Windsor")]
     assert found["given"] == [StringValue("peter", "Peter"), StringValue("james", "James"), StringValue("jim", "Jim")]
     assert found["identifier"][0] == TokenValue("urn:oid:1.2.36.146.595.217.0.1", "12345")
-    assert found["identifier"][1].type_code == "MR"
+    assert found["identifier"][1] == TokenValue(
+        "urn:oid:1.2.36.146.595.217.0.1", "12345", None, "http://terminology.hl7.org/CodeSystem/v2-0203", "MR"
+    )
     # A code with a required binding to one code system carries that system.
     assert found["gender"] == [TokenValue("http://hl7.org/fhir/administrative-gender", "male")]
     assert found["active"] == [TokenValue(None, "true")]
@@ -86,7 +90,9 @@ def test_where_resolve_is_filters_by_target_type(registry: SearchRegistry) -> No
 
 def test_period_and_timing_dates(registry: SearchRegistry) -> None:
     enc = {"resourceType": "Encounter", "period": {"start": "2020-01-01T10:00:00Z"}}
-    assert registry.index("Encounter", enc)["date"][1] == [DateValue("2020-01-01T10:00:00.000000", "9999-12-31T23:59:59.999999")]
+    assert registry.index("Encounter", enc)["date"][1] == [
+        DateValue("2020-01-01T10:00:00.000000", "9999-12-31T23:59:59.999999")
+    ]
     req = {
         "resourceType": "ServiceRequest",
         "occurrenceTiming": {"event": ["2021-05-01T08:00:00Z", "2021-05-03T08:00:00Z"]},
@@ -111,7 +117,10 @@ def test_custom_search_parameter(definitions: Definitions) -> None:
     patient = {
         "resourceType": "Patient",
         "extension": [
-            {"url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueAddress": {"city": "Ærøskøbing"}}
+            {
+                "url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace",
+                "valueAddress": {"city": "Ærøskøbing"},
+            }
         ],
     }
     assert registry.index("Patient", patient)["birthplace"][1] == [StringValue("aeroskobing", "Ærøskøbing")]
@@ -124,7 +133,13 @@ def test_custom_search_parameter(definitions: Definitions) -> None:
     [
         {"resourceType": "Patient"},
         {"resourceType": "SearchParameter", "base": ["Patient"], "type": "string", "expression": "Patient.name"},
-        {"resourceType": "SearchParameter", "code": "x", "base": ["Nope"], "type": "string", "expression": "Patient.name"},
+        {
+            "resourceType": "SearchParameter",
+            "code": "x",
+            "base": ["Nope"],
+            "type": "string",
+            "expression": "Patient.name",
+        },
         {"resourceType": "SearchParameter", "code": "x", "base": ["Patient"], "type": "string"},
         {"resourceType": "SearchParameter", "code": "x", "base": ["Patient"], "type": "fancy", "expression": "a"},
     ],

@@ -134,7 +134,7 @@ class Oracle:
         }
         return probes[code](r)
 
-    def one(self, r: Resource, name: str, raw: str) -> bool:  # noqa: PLR0911 - one branch per parameter
+    def one(self, r: Resource, name: str, raw: str) -> bool:
         if name.startswith("subject:Patient."):
             ref = r.get("subject", {}).get("reference")
             target = self.by_key.get(("Patient", ref.split("/")[1])) if ref else None

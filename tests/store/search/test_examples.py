@@ -7,6 +7,7 @@ effective times), not from running the search.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,13 +20,22 @@ from bindeled.store.search import search
 pytestmark = pytest.mark.anyio
 
 
+def read_examples(folder: Path) -> list[dict[str, Any]]:
+    """The official Patient and Observation examples, in file-name order (which fixes lastUpdated order)."""
+    found = []
+    for prefix in ("Patient", "Observation"):
+        for path in sorted(folder.glob(f"{prefix}-*.json")):
+            resource = jsonio.decode(path.read_bytes())
+            if resource.get("resourceType") == prefix:
+                found.append(resource)
+    return found
+
+
 async def load_examples(store: Store, folder: Path) -> None:
+    examples = read_examples(folder)
     async with store.transaction() as tx:
-        for prefix in ("Patient", "Observation"):
-            for path in sorted(folder.glob(f"{prefix}-*.json")):
-                resource = jsonio.decode(path.read_bytes())
-                if resource.get("resourceType") == prefix:
-                    await tx.update(prefix, resource["id"], resource)
+        for resource in examples:
+            await tx.update(resource["resourceType"], resource["id"], resource)
 
 
 FEMALES = {"animal", "genetics-example1", "infant-mom", "infant-twin-1", "mom", "pat4", "proband"}
@@ -47,7 +57,11 @@ CASES: list[tuple[str, list[tuple[str, str]], set[str]]] = [
     ("Patient", [("birthdate:missing", "true")], {"dicom", "ihe-pcd", "infant-fetal", "pat1", "pat2"}),
     ("Patient", [("gender", "female")], FEMALES),
     ("Patient", [("gender", "http://hl7.org/fhir/administrative-gender|female")], FEMALES),
-    ("Patient", [("gender:in", "http://hl7.org/fhir/ValueSet/administrative-gender"), ("name", "donald")], {"pat1", "pat2"}),
+    (
+        "Patient",
+        [("gender:in", "http://hl7.org/fhir/ValueSet/administrative-gender"), ("name", "donald")],
+        {"pat1", "pat2"},
+    ),
     ("Patient", [("identifier", "urn:oid:0.1.2.3.4.5.6.7|")], {"pat1", "pat2", "pat3", "pat4"}),
     ("Patient", [("identifier", "12345")], {"example", "xcda"}),
     ("Patient", [("identifier", "urn:oid:1.2.36.146.595.217.0.1|12345")], {"example"}),
@@ -114,22 +128,31 @@ async def test_sort_paging_and_includes(store: Store, definitions: Definitions) 
         "pat1",
         "pat2",
     ]
-    pages = [await ids([("organization", "Organization/1"), ("_count", "2"), ("_offset", str(o))]) for o in (0, 2, 4, 6)]
+    pages = [
+        await ids([("organization", "Organization/1"), ("_count", "2"), ("_offset", str(o))]) for o in (0, 2, 4, 6)
+    ]
     assert pages == [ORG1[0:2], ORG1[2:4], ORG1[4:6], ORG1[6:]]
     first = await search(
-        store, parse_search("Patient", [("organization", "1"), ("_count", "2"), ("_total", "accurate")], definitions, strict=True)
+        store,
+        parse_search(
+            "Patient", [("organization", "1"), ("_count", "2"), ("_total", "accurate")], definitions, strict=True
+        ),
     )
     assert (first.total, first.next_offset) == (7, 2)
 
     included = await search(
-        store, parse_search("Observation", [("_id", "f001"), ("_include", "Observation:subject")], definitions, strict=True)
+        store,
+        parse_search("Observation", [("_id", "f001"), ("_include", "Observation:subject")], definitions, strict=True),
     )
     assert [(r.resource_type, r.id) for r in included.included] == [("Patient", "f001")]
     rev = await search(
-        store, parse_search("Patient", [("_id", "f201"), ("_revinclude", "Observation:patient")], definitions, strict=True)
+        store,
+        parse_search("Patient", [("_id", "f201"), ("_revinclude", "Observation:patient")], definitions, strict=True),
     )
     assert sorted(r.id for r in rev.included) == ["f202", "f203", "f204", "f205", "f206"]
-    count = await search(store, parse_search("Patient", [("gender", "female"), ("_summary", "count")], definitions, strict=True))
+    count = await search(
+        store, parse_search("Patient", [("gender", "female"), ("_summary", "count")], definitions, strict=True)
+    )
     assert (count.resources, count.total) == ((), len(FEMALES))
 
 

@@ -57,17 +57,24 @@ async def _load(url: str, definitions: Definitions) -> None:
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     conn = await asyncpg.connect(url)
     try:
-        tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename<>'schema_migrations'")
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename<>'schema_migrations'"
+        )
         await conn.execute(f"TRUNCATE {', '.join(t[0] for t in tables)} RESTART IDENTITY CASCADE")
         await conn.executemany(
             "INSERT INTO resources (res_type, res_id, version, last_updated, deleted, method, body) "
             "VALUES ($1, $2, 1, $3, false, 'PUT', $4)",
-            [(r["resourceType"], r["id"], moment + timedelta(seconds=n), jsonio.encode(r)) for n, r in enumerate(resources)],
+            [
+                (r["resourceType"], r["id"], moment + timedelta(seconds=n), jsonio.encode(r))
+                for n, r in enumerate(resources)
+            ],
         )
         batches: dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
         for r in resources:
             for table, (columns, rows) in indexer.rows(r["resourceType"], r).items():
-                batches.setdefault(table, (tuple(columns), []))[1].extend((r["resourceType"], r["id"], *row) for row in rows)
+                batches.setdefault(table, (tuple(columns), []))[1].extend(
+                    (r["resourceType"], r["id"], *row) for row in rows
+                )
         for table, (columns, rows) in batches.items():
             await conn.copy_records_to_table(table, records=rows, columns=["res_type", "res_id", *columns])
         await conn.execute("ANALYZE")

@@ -9,7 +9,7 @@ store and every query's result set must equal the oracle's.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +22,7 @@ from bindeled.fhir.search import parse_search
 from bindeled.store.base import Store
 from bindeled.store.factory import open_store
 from bindeled.store.search import SearchIndexer, search
-
-from ._oracle import Oracle
+from tests.store.search._oracle import Oracle
 
 FAMILIES = ["Søren", "SØRENSEN", "soren", "Hansen", "Åse", "ase", "Ærø", "aero", "Jensen", "Sø"]
 GIVENS = ["Anne", "ANNE-Marie", "Bjørn", "bjorn", "Åge", "Mette"]
@@ -174,12 +173,9 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield request.getfixturevalue("postgres_url")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corpus=corpora(), cases=st.lists(queries(), min_size=1, max_size=6))
 def test_search_agrees_with_the_oracle(
     database_url: str, corpus: list[dict[str, Any]], cases: list[tuple[str, list[tuple[str, str]]]]
 ) -> None:
     asyncio.run(_check(database_url, corpus, cases))
-
-
-_: Callable[..., object] = asyncio.run

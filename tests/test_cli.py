@@ -1,0 +1,94 @@
+"""The `bindeled` command: help, definitions, migrations, and the demo as a real process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+
+from bindeled.cli import main
+
+
+def test_help_lists_the_commands() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("serve", "demo", "definitions", "migrate", "surveillance"):
+        assert command in result.output
+
+
+def test_definitions_check() -> None:
+    result = CliRunner().invoke(main, ["definitions", "check"])
+    assert result.exit_code == 0, result.output
+    assert "146 resource types" in result.output and "1375 search parameters" in result.output
+
+
+def test_definitions_missing_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["definitions", "check"], env={"BINDELED_FHIR_PACKAGE_CACHE": str(tmp_path)})
+    assert result.exit_code == 1
+    assert "bindeled definitions install" in result.output
+
+
+def test_definitions_install_from_tarball_is_idempotent(tmp_path: Path) -> None:
+    env = {"BINDELED_FHIR_PACKAGE_CACHE": str(Path("~/.fhir/packages").expanduser())}
+    result = CliRunner().invoke(main, ["definitions", "install"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "hl7.fhir.r4.examples#4.0.1" in result.output
+
+
+def test_bad_settings_are_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["migrate", "--database", "mysql://nope"])
+    assert result.exit_code == 2
+    assert "database_url" in result.output
+
+
+def test_migrate_then_dry_run(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    pending = CliRunner().invoke(main, ["migrate", "--database", url, "--dry-run"])
+    assert pending.exit_code == 0, pending.output
+    assert "0001" in pending.output
+    assert CliRunner().invoke(main, ["migrate", "--database", url]).exit_code == 0
+    after = CliRunner().invoke(main, ["migrate", "--database", url, "--dry-run"])
+    assert "No pending migrations" in after.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_demo_builds_synthetic_data_and_serves_it(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bindeled", "demo", "--citizens", "12", "--port", str(port),
+         "--database", f"sqlite:///{tmp_path / 'demo.db'}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "BINDELED_LOG_JSON": "true"},
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/fhir"
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the demo did not start in time"
+            try:
+                if httpx.get(f"{base}/metadata", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        bundle = httpx.get(f"{base}/Patient", params={"_count": "100", "_total": "accurate"}).json()
+        assert bundle["total"] == 12
+        tags = {t["code"] for e in bundle["entry"] for t in e["resource"]["meta"]["tag"]}
+        assert "SYNTHETIC" in tags
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _err = proc.communicate(timeout=30)
+    assert "Synthetic demo data (not real people): 12 citizens" in out
+    assert f"http://127.0.0.1:{port}/fhir/metadata" in out
