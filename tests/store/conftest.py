@@ -158,13 +158,23 @@ def store_indexer() -> Indexer | None:
 
 
 async def empty_postgres_tables(store: Store) -> None:
-    """Empty every table but ``schema_migrations`` (including search-index tables) and reset sequences."""
-    rows = await store.fetch_all(
+    """Empty every table but ``schema_migrations`` (search-index tables included).
+
+    Only tables that have rows, with DELETE and foreign-key triggers off for the moment: TRUNCATE
+    costs tens of milliseconds a table, which adds up over hundreds of tests.
+    """
+    tables = await store.fetch_all(
         "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
     )
-    if rows:
+    if not tables:
+        return
+    probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM {t})" for (t,) in tables)
+    filled = await store.fetch_all(probe)
+    if filled:
         async with store.transaction() as tx:
-            await tx.fetch_all(f"TRUNCATE {', '.join(r[0] for r in rows)} RESTART IDENTITY CASCADE")
+            await tx.fetch_all("SET LOCAL session_replication_role = replica")
+            for (table,) in filled:
+                await tx.fetch_all(f"DELETE FROM {table}")
 
 
 async def opened_store(store: Store) -> Store:

@@ -36,8 +36,9 @@ def _body(resource_type: str) -> dict[str, Any]:
 
 
 def _responses(*codes: str) -> dict[str, Any]:
-    out: dict[str, Any] = {code: {"description": "Success", "content": {FHIR_JSON: {"schema": {"type": "object"}}}}
-                           for code in codes}
+    out: dict[str, Any] = {
+        code: {"description": "Success", "content": {FHIR_JSON: {"schema": {"type": "object"}}}} for code in codes
+    }
     out["default"] = _OUTCOME
     return out
 
@@ -56,19 +57,30 @@ def _type_paths(entry: Resource) -> dict[str, Any]:
     return {
         f"/{type_name}": {
             "get": {"operationId": f"search{type_name}", "parameters": search, "responses": _responses("200")},
-            "post": {"operationId": f"create{type_name}", "requestBody": _body(type_name),
-                     "responses": _responses("200", "201")},
+            "post": {
+                "operationId": f"create{type_name}",
+                "requestBody": _body(type_name),
+                "responses": _responses("200", "201"),
+            },
         },
         f"/{type_name}/{{id}}": {
             "get": {"operationId": f"read{type_name}", "parameters": ident, "responses": _responses("200")},
-            "put": {"operationId": f"update{type_name}", "parameters": ident, "requestBody": _body(type_name),
-                    "responses": _responses("200", "201")},
+            "put": {
+                "operationId": f"update{type_name}",
+                "parameters": ident,
+                "requestBody": _body(type_name),
+                "responses": _responses("200", "201"),
+            },
             "delete": {"operationId": f"delete{type_name}", "parameters": ident, "responses": _responses("200", "204")},
             "patch": {
                 "operationId": f"patch{type_name}",
                 "parameters": ident,
-                "requestBody": {"required": True, "content": {"application/json-patch+json": {
-                    "schema": {"type": "array", "items": {"type": "object"}}}}},
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json-patch+json": {"schema": {"type": "array", "items": {"type": "object"}}}
+                    },
+                },
                 "responses": _responses("200"),
             },
         },
@@ -76,12 +88,18 @@ def _type_paths(entry: Resource) -> dict[str, Any]:
             "get": {"operationId": f"history{type_name}", "parameters": ident, "responses": _responses("200")},
         },
         f"/{type_name}/{{id}}/_history/{{vid}}": {
-            "get": {"operationId": f"vread{type_name}", "parameters": [*ident, _id_param("vid")],
-                    "responses": _responses("200")},
+            "get": {
+                "operationId": f"vread{type_name}",
+                "parameters": [*ident, _id_param("vid")],
+                "responses": _responses("200"),
+            },
         },
         f"/{type_name}/$validate": {
-            "post": {"operationId": f"validate{type_name}", "requestBody": _body(type_name),
-                     "responses": _responses("200")},
+            "post": {
+                "operationId": f"validate{type_name}",
+                "requestBody": _body(type_name),
+                "responses": _responses("200"),
+            },
         },
     }
 
@@ -90,8 +108,13 @@ def _type_paths(entry: Resource) -> dict[str, Any]:
 def openapi_document(definitions: Definitions, base: str) -> dict[str, Any]:
     cap = capability_statement(definitions, base)
     paths: dict[str, Any] = {
-        "/": {"post": {"operationId": "transactionOrBatch", "requestBody": _body("Bundle"),
-                       "responses": _responses("200")}},
+        "/": {
+            "post": {
+                "operationId": "transactionOrBatch",
+                "requestBody": _body("Bundle"),
+                "responses": _responses("200"),
+            }
+        },
         "/metadata": {"get": {"operationId": "capabilities", "responses": _responses("200")}},
     }
     for entry in cap["rest"][0]["resource"]:

@@ -4,12 +4,14 @@ tightened cardinality, fixed/pattern values, type and target restrictions, bindi
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bindeled.fhir.definitions import Definitions
-from bindeled.fhir.validation import Validator
+from bindeled.fhir.validation import SnapshotError, Validator
 
 from .conftest import errors, load
 
@@ -18,6 +20,7 @@ OBS = "http://example.org/StructureDefinition/test-obs"
 EXT = "http://example.org/StructureDefinition/test-note"
 BUNDLE = "http://example.org/StructureDefinition/test-bundle"
 BUNDLE2 = "http://example.org/StructureDefinition/test-bundle-by-profile"
+PANEL = "http://example.org/StructureDefinition/test-panel"
 LOINC = "http://loinc.org"
 CAT = "http://terminology.hl7.org/CodeSystem/observation-category"
 
@@ -65,6 +68,7 @@ def _profiles() -> list[dict[str, Any]]:
         {"id": "Observation.subject", "min": 1, "type": [{"code": "Reference", "targetProfile": [BASE + "Patient"]}]},
         {"id": "Observation.value[x]", "type": [{"code": "Quantity"}]},
         {"id": "Observation.interpretation", "max": "0"},
+        {"id": "Observation.issued", "max": "0"},
     ])  # fmt: skip
     bundle = _sd(BUNDLE, "resource", "Bundle", [
         {"id": "Bundle.entry", "slicing": _slicing("type", "resource", "open")},
@@ -78,10 +82,15 @@ def _profiles() -> list[dict[str, Any]]:
         {"id": "Bundle.entry:weight", "sliceName": "weight", "min": 1, "max": "1"},
         {"id": "Bundle.entry:weight.resource", "type": [{"code": "Observation", "profile": [OBS]}]},
     ])  # fmt: skip
-    for sd in (ext, obs, bundle, by_profile):
+    panel = _sd(PANEL, "resource", "Observation", [
+        {"id": "Observation.component", "slicing": _slicing("type", "value[x]", "open")},
+        {"id": "Observation.component:numeric", "sliceName": "numeric", "min": 1, "max": "1"},
+        {"id": "Observation.component:numeric.value[x]", "type": [{"code": "Quantity"}]},
+    ])  # fmt: skip
+    for sd in (ext, obs, bundle, by_profile, panel):
         for el in sd["differential"]["element"]:
             el["path"] = _path(el["id"])
-    return [ext, obs, bundle, by_profile]
+    return [ext, obs, bundle, by_profile, panel]
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +145,9 @@ def test_tightened_cardinality(profiled: Validator, weight: dict[str, Any]) -> N
     weight["subject"] = {"reference": "Patient/example"}
     weight["interpretation"] = [{"text": "high"}]
     assert errors(profiled.validate(weight, [OBS])) == [("structure", "Observation.interpretation")]
+    del weight["interpretation"]
+    weight["issued"] = "2020-01-01T00:00:00Z"
+    assert errors(profiled.validate(weight, [OBS])) == [("structure", "Observation.issued")]
 
 
 def test_type_restriction(profiled: Validator, weight: dict[str, Any]) -> None:
@@ -219,3 +231,26 @@ def test_core_blood_pressure_profile_slices_through_coding_slices(validator: Val
         "Slice SystolicBP of component needs at least 1, found 0",
         "Element component is required: minimum 2, found 1",
     ]
+
+
+def test_type_discriminator_on_choice(profiled: Validator, observation: dict[str, Any]) -> None:
+    code = {"text": "part"}
+    observation["component"] = [{"code": code, "valueString": "a"}, {"code": code, "valueQuantity": {"value": 1}}]
+    assert errors(profiled.validate(observation, [PANEL])) == []
+    observation["component"].append({"code": code, "valueQuantity": {"value": 2}})
+    assert errors(profiled.validate(observation, [PANEL])) == [("structure", "Observation.component")]
+    observation["component"] = observation["component"][:1]
+    assert errors(profiled.validate(observation, [PANEL])) == [("required", "Observation.component")]
+
+
+def test_differential_with_unknown_base(definitions: Definitions, tmp_path: Path) -> None:
+    orphan = _sd("http://example.org/StructureDefinition/orphan", "resource", "Patient", [])
+    orphan["baseDefinition"] = "http://example.org/StructureDefinition/missing"
+    validator = Validator(definitions)
+    with pytest.raises(SnapshotError):
+        validator.add_structure_definitions([orphan])
+    (tmp_path / "StructureDefinition-orphan.json").write_text(json.dumps(orphan))
+    (tmp_path / "package.json").write_text("{}")
+    validator.add_package(tmp_path)  # skipped, not fatal
+    issues = validator.validate({"resourceType": "Patient", "meta": {"profile": [orphan["url"]]}})
+    assert [(i.severity, i.code) for i in issues if "orphan" in i.diagnostics] == [("warning", "not-supported")]

@@ -131,6 +131,11 @@ def test_primitive_extension_content_is_checked(validator: Validator, patient: d
     assert errors(validator.validate(patient)) == [("invariant", "Patient.gender")]
 
 
+def test_primitive_extension_has_no_value_key(validator: Validator, patient: dict[str, Any]) -> None:
+    patient["_gender"] = {"value": "male"}
+    assert errors(validator.validate(patient)) == [("structure", "Patient.gender.value")]
+
+
 def test_underscore_on_complex_element(validator: Validator, patient: dict[str, Any]) -> None:
     patient["_maritalStatus"] = {"id": "x"}
     assert errors(validator.validate(patient)) == [("structure", "Patient._maritalStatus")]

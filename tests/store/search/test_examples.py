@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bindeled.errors import NotFound
 from bindeled.fhir import jsonio
 from bindeled.fhir.definitions import Definitions
 from bindeled.fhir.search import parse_search
@@ -99,6 +100,18 @@ CASES: list[tuple[str, list[tuple[str, str]], set[str]]] = [
             "vitals-panel",
         },
     ),
+    # Composites: the code and the value must come from the same component.
+    (
+        "Observation",
+        [("component-code-value-quantity", "http://loinc.org|8480-6$gt100")],
+        {"blood-pressure", "blood-pressure-dar"},
+    ),
+    ("Observation", [("component-code-value-quantity", "8480-6$lt100")], set()),
+    ("Observation", [("component-code-value-quantity", "8462-4$lt100")], {"blood-pressure"}),
+    ("Observation", [("code-value-quantity", "29463-7$185|http://unitsofmeasure.org|[lb_av]")], {"example"}),
+    ("Observation", [("code-value-concept", "883-9$http://snomed.info/sct|112144000")], {"bloodgroup", "rhstatus"}),
+    ("Observation", [("code-value-date", "8665-2$2016-12-30")], {"date-lastmp"}),
+    ("Observation", [("code-value-date", "8665-2$2016-01-24")], set()),
     ("Observation", [("subject:Patient.name", "donald")], {"bmd", "date-lastmp"}),
     ("Observation", [("subject:Patient.birthdate", "1944-11-17"), ("code", "15074-8")], {"f001", "unsat"}),
 ]
@@ -168,3 +181,18 @@ async def test_deleted_and_updated_resources_leave_the_index(store: Store, defin
         assert [r.id for r in (await search(store, request, tx=tx)).resources] == ["c"]
         await tx.delete("Patient", "c")
     assert (await search(store, request)).resources == ()
+
+
+async def test_compartment_search(store: Store, definitions: Definitions) -> None:
+    await load_examples(store, definitions.folder)
+
+    async def ids(rtype: str, compartment: tuple[str, str], params: list[tuple[str, str]]) -> set[str]:
+        request = parse_search(rtype, [*params, ("_count", "100")], definitions, strict=True, compartment=compartment)
+        return {r.id for r in (await search(store, request)).resources}
+
+    f001 = {"ekg", "f001", "f002", "f003", "f004", "f005", "unsat"}
+    assert await ids("Observation", ("Patient", "f001"), []) == f001
+    assert await ids("Observation", ("Patient", "f001"), [("code", "15074-8")]) == {"f001", "unsat"}
+    assert await ids("Patient", ("Patient", "f001"), []) == {"f001"}
+    with pytest.raises(NotFound):
+        parse_search("CodeSystem", [], definitions, strict=True, compartment=("Patient", "f001"))

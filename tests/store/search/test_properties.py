@@ -77,8 +77,8 @@ def observations(draw: st.DrawFn, index: int, patient_count: int) -> dict[str, A
 
 @st.composite
 def corpora(draw: st.DrawFn) -> list[dict[str, Any]]:
-    n_pat = draw(st.integers(0, 8))
-    n_obs = draw(st.integers(0, 8))
+    n_pat = draw(st.integers(0, 10))
+    n_obs = draw(st.integers(0, 10))
     return [draw(patients(i)) for i in range(n_pat)] + [draw(observations(i, n_pat)) for i in range(n_obs)]
 
 
@@ -174,7 +174,7 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(corpus=corpora(), cases=st.lists(queries(), min_size=1, max_size=6))
+@given(corpus=corpora(), cases=st.lists(queries(), min_size=5, max_size=15))
 def test_search_agrees_with_the_oracle(
     database_url: str, corpus: list[dict[str, Any]], cases: list[tuple[str, list[tuple[str, str]]]]
 ) -> None:

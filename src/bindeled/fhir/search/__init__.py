@@ -12,6 +12,8 @@ from .query import MAX_COUNT, parse_search
 from .registry import Component, SearchParam, SearchRegistry, registry_for
 from .request import (
     Chain,
+    Compartment,
+    CompositeQuery,
     Condition,
     Criterion,
     DateQuery,
@@ -29,6 +31,7 @@ from .request import (
     UriQuery,
 )
 from .values import (
+    CompositeValue,
     DateValue,
     IndexValue,
     NumberValue,
@@ -42,7 +45,10 @@ from .values import (
 __all__ = [
     "MAX_COUNT",
     "Chain",
+    "Compartment",
     "Component",
+    "CompositeQuery",
+    "CompositeValue",
     "Condition",
     "Criterion",
     "DateQuery",

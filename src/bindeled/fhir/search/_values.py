@@ -10,7 +10,9 @@ from .convert import parse_reference
 from .normalize import date_range, fold, significant_range
 from .registry import SearchParam
 from .request import (
+    CompositeQuery,
     DateQuery,
+    MissingQuery,
     NumberQuery,
     QuantityQuery,
     QueryValue,
@@ -133,6 +135,19 @@ def _uri(raw: str, modifier: str | None) -> UriQuery:
     return UriQuery(value, candidates)
 
 
+def _composite(param: SearchParam, raw: str, name: str, definitions: Definitions) -> CompositeQuery:
+    pieces = split_escaped(raw, "$")
+    if len(pieces) != len(param.components):
+        raise _bad(name, f"a composite value has {len(param.components)} parts separated by $")
+    parts = []
+    for component, piece in zip(param.components, pieces, strict=True):
+        part = parse_value(component.param, None, piece, name, definitions)
+        if isinstance(part, (CompositeQuery, MissingQuery)):
+            raise _bad(name, "composite parts must be simple values")
+        parts.append(part)
+    return CompositeQuery(tuple(parts))
+
+
 def parse_value(param: SearchParam, modifier: str | None, raw: str, name: str, definitions: Definitions) -> QueryValue:
     """One (already OR-split) value of ``param`` in its typed query form."""
     if raw == "":
@@ -160,4 +175,6 @@ def parse_value(param: SearchParam, modifier: str | None, raw: str, name: str, d
         return _quantity(raw, name)
     if kind == "uri":
         return _uri(raw, modifier)
+    if kind == "composite" and param.components:
+        return _composite(param, raw, name, definitions)
     raise UnsupportedParameter(f"Search parameter {name}: {kind} parameters are not supported", location=(name,))

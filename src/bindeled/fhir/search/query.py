@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ...errors import InvalidRequest, UnsupportedParameter
+from ...errors import InvalidRequest, NotFound, UnsupportedParameter
 from ..definitions import Definitions
 from ._values import parse_value, split_escaped
 from .registry import SearchParam, SearchRegistry, registry_for
-from .request import Chain, Condition, Criterion, Has, Include, MissingQuery, SearchRequest, SortKey
+from .request import Chain, Compartment, Condition, Criterion, Has, Include, MissingQuery, SearchRequest, SortKey
 
 __all__ = ["MAX_COUNT", "parse_search"]
 
@@ -56,9 +56,16 @@ def parse_search(
     definitions: Definitions | SearchRegistry,
     *,
     strict: bool,
+    compartment: tuple[str, str] | None = None,
 ) -> SearchRequest:
-    """Parse a search's query parameters (in order, repeats allowed) for ``resource_type``."""
+    """Parse a search's query parameters (in order, repeats allowed) for ``resource_type``.
+
+    ``compartment`` (``("Patient", "123")``) limits the search to that compartment, as the official
+    CompartmentDefinition says; a type outside the compartment is :class:`~bindeled.errors.NotFound`.
+    """
     state = _State(registry_for(definitions), resource_type, strict)
+    if compartment is not None:
+        state.conditions.append(_compartment(state.registry, resource_type, compartment))
     for name, value in params:
         if name in _IGNORED_BY_DESIGN:
             continue
@@ -71,6 +78,18 @@ def parse_search(
         except _Unknown as exc:
             state.refuse(name, str(exc))
     return replace(SearchRequest(resource_type, tuple(state.conditions), ignored=tuple(state.ignored)), **state.result)
+
+
+def _compartment(registry: SearchRegistry, resource_type: str | None, compartment: tuple[str, str]) -> Compartment:
+    kind, id = compartment
+    if resource_type is None:
+        raise InvalidRequest("A compartment search names a resource type", location=(kind,))
+    params = registry.definitions.compartment_params(kind, resource_type)
+    if kind not in registry.definitions.compartments:
+        raise NotFound(f"Unknown compartment {kind!r}")
+    if not params and resource_type != kind:
+        raise NotFound(f"{resource_type} is not in the {kind} compartment")
+    return Compartment(kind, id, tuple(p for p in params if p != "{def}"))
 
 
 class _Unknown(Exception):
@@ -109,7 +128,7 @@ def _criterion(registry: SearchRegistry, param: SearchParam, modifier: str | Non
         if value not in ("true", "false"):
             raise InvalidRequest(f"Search parameter {name}: :missing takes true or false", location=(name,))
         return Criterion(param, modifier, (MissingQuery(value == "true"),), name)
-    if param.type in ("composite", "special"):
+    if param.type == "special" or (param.type == "composite" and not param.components):
         raise _Unknown(f"Search parameter {param.code!r} ({param.type}) is not supported")
     if modifier is not None and not _allowed(registry, param, modifier):
         raise _Unknown(f"Modifier :{modifier} is not supported for {param.code!r}")

@@ -7,6 +7,7 @@ side) and the query parser (read side) consult, so both agree on what a paramete
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -16,9 +17,12 @@ from ...errors import Unprocessable
 from ..definitions import Definitions
 from ._paths import Extractor, Node, compile_expression, compile_relative
 from .convert import to_values
-from .values import IndexValue, TokenValue
+from .values import CompositeValue, IndexValue, TokenValue
 
-__all__ = ["PARAM_TYPES", "Component", "SearchParam", "SearchRegistry", "registry_for"]
+__all__ = ["MAX_COMBINATIONS", "PARAM_TYPES", "Component", "SearchParam", "SearchRegistry", "registry_for"]
+
+MAX_COMBINATIONS = 64
+"""At most this many component combinations are indexed per element of a composite parameter."""
 
 PARAM_TYPES = frozenset({"number", "date", "string", "token", "reference", "composite", "quantity", "uri", "special"})
 
@@ -30,6 +34,8 @@ class Component:
     definition: str
     expression: str
     type: str
+    param: SearchParam = field(compare=False, repr=False)
+    """The component's own parameter (how its part of a query value is parsed)."""
     extract: Callable[[Node], list[Node]] = field(compare=False, repr=False)
     compiled: bool = True
 
@@ -101,7 +107,7 @@ class SearchRegistry:
         if target is None:
             raise Unprocessable("A composite component refers to an unknown SearchParameter")
         extract, compiled = compile_relative(c["expression"], self.definitions)
-        return Component(c["definition"], c["expression"], target.type, extract, compiled)
+        return Component(c["definition"], c["expression"], target.type, target, extract, compiled)
 
     def _add(self, param: SearchParam) -> None:
         with self._lock:
@@ -150,13 +156,27 @@ class SearchRegistry:
     def values(self, param: SearchParam, resource: dict[str, Any]) -> list[IndexValue]:
         """A parameter's values in a resource; ``code`` elements get their code system, where implied."""
         nodes = param.nodes(resource)
-        if param.type != "token":
-            return to_values(param.type, nodes)
+        if param.type == "composite":
+            return self._composites(param, nodes)
+        return self._node_values(param.type, nodes)
+
+    def _node_values(self, kind: str, nodes: list[Node]) -> list[IndexValue]:
+        if kind != "token":
+            return to_values(kind, nodes)
         out: list[IndexValue] = []
         for node in nodes:
             found = to_values("token", [node])
             system = self.implied_system(node.path) if node.type == "code" and node.path else None
             out += _with_system(found, system) if system else found
+        return list(dict.fromkeys(out))
+
+    def _composites(self, param: SearchParam, nodes: list[Node]) -> list[IndexValue]:
+        """Per node the expression selects, every combination of its components' values."""
+        out: list[IndexValue] = []
+        for node in nodes:
+            per_component = [self._node_values(c.type, c.extract(node)) for c in param.components]
+            combos = list(itertools.islice(itertools.product(*per_component), MAX_COMBINATIONS))
+            out += [CompositeValue(tuple(v for v in combo if not isinstance(v, CompositeValue))) for combo in combos]
         return list(dict.fromkeys(out))
 
     def implied_system(self, path: str) -> str | None:
@@ -177,10 +197,10 @@ class SearchRegistry:
         return system
 
     def index(self, resource_type: str, resource: dict[str, Any]) -> dict[str, tuple[SearchParam, list[IndexValue]]]:
-        """Every (non-composite) parameter's values in a resource, by code; empty ones left out."""
+        """Every parameter's values in a resource, by code; empty ones left out."""
         out: dict[str, tuple[SearchParam, list[IndexValue]]] = {}
         for code, param in self.params(resource_type).items():
-            if param.type in ("composite", "special"):
+            if param.type == "special" or (param.type == "composite" and not param.components):
                 continue
             values = self.values(param, resource)
             if values:

@@ -15,6 +15,8 @@ from .registry import SearchParam
 
 __all__ = [
     "Chain",
+    "Compartment",
+    "CompositeQuery",
     "Condition",
     "Criterion",
     "DateQuery",
@@ -26,6 +28,7 @@ __all__ = [
     "QueryValue",
     "ReferenceQuery",
     "SearchRequest",
+    "SimpleQuery",
     "SortKey",
     "StringQuery",
     "TokenQuery",
@@ -107,18 +110,22 @@ class MissingQuery:
     missing: bool
 
 
-QueryValue = (
-    TokenQuery | StringQuery | ReferenceQuery | DateQuery | NumberQuery | QuantityQuery | UriQuery | MissingQuery
-)
+SimpleQuery = TokenQuery | StringQuery | ReferenceQuery | DateQuery | NumberQuery | QuantityQuery | UriQuery
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeQuery:
+    """``a$b``: the parts, in component order, each in its component's form."""
+
+    parts: tuple[SimpleQuery, ...]
+
+
+QueryValue = SimpleQuery | CompositeQuery | MissingQuery
 
 
 @dataclass(frozen=True, slots=True)
 class Criterion:
-    """One parameter with its modifier and OR-ed values. ``param.type`` decides how values match.
-
-    Special parameters without an index of their own use the pseudo-parameters ``_id`` (token,
-    matched on the resource id) and ``_lastUpdated`` (date, on the stored last_updated).
-    """
+    """One parameter with its modifier and OR-ed values. ``param.type`` decides how values match."""
 
     param: SearchParam
     modifier: str | None
@@ -145,7 +152,18 @@ class Has:
     inner: Condition
 
 
-Condition = Criterion | Chain | Has
+@dataclass(frozen=True, slots=True)
+class Compartment:
+    """Compartment search (``Patient/123/Observation``): resources that a compartment parameter of
+    theirs links to ``compartment_type/compartment_id`` (and, for the compartment's own type, that
+    resource itself)."""
+
+    compartment_type: str
+    compartment_id: str
+    params: tuple[str, ...]
+
+
+Condition = Criterion | Chain | Has | Compartment
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 __all__ = [
+    "CompositeValue",
     "DateValue",
     "IndexValue",
     "NumberValue",
     "QuantityValue",
     "ReferenceValue",
+    "SimpleValue",
     "StringValue",
     "TokenValue",
     "UriValue",
@@ -92,4 +94,14 @@ class UriValue:
     value: str
 
 
-IndexValue = TokenValue | StringValue | ReferenceValue | DateValue | NumberValue | QuantityValue | UriValue
+SimpleValue = TokenValue | StringValue | ReferenceValue | DateValue | NumberValue | QuantityValue | UriValue
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeValue:
+    """One combination of component values found together (e.g. a component's code and its value)."""
+
+    parts: tuple[SimpleValue, ...]
+
+
+IndexValue = SimpleValue | CompositeValue

@@ -103,9 +103,18 @@ class Compiler:
             return found
         with self._lock:
             node = self._nodes[key] = Node()
+            primitive = self._is_primitive(tree, element_id)
             for child_id in tree.children.get(element_id, ()):
+                if primitive and child_id.endswith(".value"):
+                    continue  # the value of a primitive is the JSON value, never a key of ``_name``
                 self._add_child(node, tree, child_id)
         return node
+
+    def _is_primitive(self, tree: ElementTree, element_id: str) -> bool:
+        if element_id == tree.root_id:
+            return tree.type in self.definitions.primitive_types
+        types = tree.elements[element_id].get("type", ())
+        return bool(types) and all(type_code(t) in PRIMITIVE_CHECKS for t in types)
 
     def _add_child(self, node: Node, tree: ElementTree, child_id: str) -> None:
         el = tree.elements[child_id]
@@ -120,6 +129,7 @@ class Compiler:
             max=_max(el.get("max", "*")),
             is_array=base_max not in ("0", "1"),
             primitive=any(type_code(t) in PRIMITIVE_CHECKS for t in types),
+            is_choice=is_choice,
         )
         node.rules.append(rule)
         if rule.min > 0:
@@ -224,7 +234,7 @@ class Compiler:
                 ctx.error("structure", "This element must be a JSON object", path)
                 return
             walk_object(value, node, path, ctx)
-            if all(k == "id" for k in value):
+            if not value or (len(value) == 1 and "id" in value):
                 ctx.error("invariant", "Constraint failed: ele-1: an element needs a value or children", path)
             for value_check in value_checks:
                 value_check(value, path, ctx)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...errors import Issue
 
@@ -19,14 +19,14 @@ if TYPE_CHECKING:
 __all__ = ["Ctx", "ItemCheck", "Node", "Prop", "ResourceHook", "Rule"]
 
 
-class ResourceHook:
+class ResourceHook(Protocol):
     """What the walk needs from the validator: nested resources and profile conformance."""
 
     def nested_resource(self, resource: Any, path: str, ctx: Ctx, profiles: tuple[str, ...], contained: bool) -> None:
-        raise NotImplementedError
+        """Validate a resource inside another (contained, Bundle entry, Parameters resource)."""
 
     def conforms(self, value: Any, profile: str, type_code: str, ctx: Ctx) -> bool:
-        raise NotImplementedError
+        """Whether ``value`` has no errors against ``profile`` (for profile discriminators)."""
 
 
 @dataclass(slots=True)
@@ -49,7 +49,7 @@ ItemCheck = Callable[[Any, Any, str, Ctx], None]
 
 
 @dataclass(slots=True, eq=False)
-class Rule:
+class Rule:  # eq=False: rules are hashed by identity in the walk
     """One child element definition: its names and cardinality."""
 
     name: str
@@ -57,6 +57,7 @@ class Rule:
     max: int | None
     is_array: bool
     primitive: bool
+    is_choice: bool = False
     slicing: Slicing | None = None
 
 

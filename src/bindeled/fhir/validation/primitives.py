@@ -21,6 +21,7 @@ __all__ = ["PRIMITIVE_CHECKS", "PrimitiveCheck", "check_primitive"]
 
 PrimitiveCheck = Callable[[Any], str | None]
 
+_MONTH_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _MAX_STRING = 1024 * 1024
 
@@ -47,8 +48,10 @@ def _calendar_ok(match: re.Match[str]) -> bool:
     day = match.group("d")
     if day is None:
         return True
-    year, month = int(match.group("y")), int(match.group("m"))
-    return int(day) <= calendar.monthrange(year, month)[1]
+    month = int(match.group("m"))
+    if month != 2:
+        return int(day) <= _MONTH_DAYS[month]
+    return int(day) <= (29 if calendar.isleap(int(match.group("y"))) else 28)
 
 
 def _string_kind(value: Any) -> str | None:

@@ -88,12 +88,23 @@ class Discriminator:
         if self.kind == "exists":
             return bool(found) == bool(self.exists)
         if self.kind == "type":
-            return bool(found) and all(_type_of(v) in self.types for v in found)
+            return self._type_matches(value, found)
         if self.kind == "profile":
             return bool(found) and all(
                 any(ctx.hook.conforms(v, p, _type_of(v), ctx) for p in self.profiles) for v in found
             )
         return any(self._value_matches(v) for v in found)
+
+    def _type_matches(self, value: Any, found: list[Any]) -> bool:
+        if not found:
+            return False
+        if self.steps and self.steps[-1][0] == "name" and self.steps[-1][1].endswith("[x]"):
+            stem = self.steps[-1][1][:-3]
+            parents = values_at(value, self.steps[:-1]) or []
+            keys = [k for p in parents if isinstance(p, dict) for k in p if k.startswith(stem) and k != stem]
+            suffixes = {t[0].upper() + t[1:] for t in self.types if t}  # JSON names capitalise the type
+            return bool(keys) and all(k[len(stem) :] in suffixes for k in keys)
+        return all(_type_of(v) in self.types for v in found)
 
     def _value_matches(self, value: Any) -> bool:
         if self.fixed:

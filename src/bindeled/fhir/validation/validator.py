@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -13,17 +14,19 @@ from ...errors import Issue
 from ..definitions import Definitions
 from .compile import Compiler
 from .contained import check_contained_rules
-from .plan import Ctx, ResourceHook
-from .snapshot import generate_snapshot
+from .plan import Ctx
+from .snapshot import SnapshotError, generate_snapshot
 from .valuesets import ValueSetExpander
 from .walk import walk_object
 
 __all__ = ["Validator"]
 
+_log = logging.getLogger(__name__)
+
 _DOMAIN_RESOURCE_EXEMPT = frozenset({"Bundle", "Parameters", "Binary"})
 
 
-class Validator(ResourceHook):
+class Validator:
     """Validates FHIR R4 resources (JSON trees) against the base definitions and profiles."""
 
     def __init__(self, definitions: Definitions) -> None:
@@ -36,18 +39,40 @@ class Validator(ResourceHook):
     # -- loading --------------------------------------------------------------------------------
 
     def add_structure_definitions(self, sds: Iterable[dict[str, Any]]) -> None:
-        """Register profiles and extension definitions; differential-only ones get a snapshot."""
+        """Register profiles and extension definitions; differential-only ones get a snapshot.
+
+        Raises :class:`SnapshotError` when a differential cannot be applied (its base is unknown);
+        the definitions registered before it stay registered.
+        """
+        self._register(sds, strict=True)
+
+    def _register(self, sds: Iterable[dict[str, Any]], *, strict: bool) -> None:
         pending = [sd for sd in sds if sd.get("resourceType") == "StructureDefinition" and sd.get("url")]
         with self._lock:
-            for sd in pending:
-                self._sources[sd["url"]] = sd
-            for sd in pending:
-                if "snapshot" not in sd:
-                    self._sources[sd["url"]] = generate_snapshot(sd, self._sources, self.definitions)
-            self._compiler = Compiler(self.definitions, self._sources, self._expander)
+            try:
+                for sd in pending:
+                    self._sources[sd["url"]] = sd
+                for sd in pending:
+                    if "snapshot" not in sd:
+                        self._add_snapshot(sd, strict=strict)
+            finally:
+                self._compiler = Compiler(self.definitions, self._sources, self._expander)
+
+    def _add_snapshot(self, sd: dict[str, Any], *, strict: bool) -> None:
+        try:
+            self._sources[sd["url"]] = generate_snapshot(sd, self._sources, self.definitions)
+        except SnapshotError:
+            del self._sources[sd["url"]]
+            if strict:
+                raise
+            _log.warning("StructureDefinition %s skipped: its snapshot cannot be built", sd["url"])
 
     def add_package(self, folder: Path) -> None:
-        """Load every StructureDefinition, ValueSet and CodeSystem JSON file of a FHIR package folder."""
+        """Load every StructureDefinition, ValueSet and CodeSystem JSON file of a FHIR package folder.
+
+        Differential-only definitions whose base is missing (a dependency not loaded) are skipped
+        with a logged warning; resources claiming them then get the "unknown profile" warning.
+        """
         sds: list[dict[str, Any]] = []
         for path in sorted(folder.glob("*.json")):
             if path.name in ("package.json", ".index.json"):
@@ -61,7 +86,7 @@ class Validator(ResourceHook):
                 sds.append(resource)
             elif kind in ("ValueSet", "CodeSystem"):
                 self._expander.add(resource)
-        self.add_structure_definitions(sds)
+        self._register(sds, strict=False)
 
     # -- validating -----------------------------------------------------------------------------
 
@@ -116,7 +141,7 @@ class Validator(ResourceHook):
             return
         self._run_plan(resource, canonical, path, ctx)
 
-    # -- ResourceHook -----------------------------------------------------------------------------
+    # -- the ResourceHook protocol (called by the plan's closures) --------------------
 
     def nested_resource(self, resource: Any, path: str, ctx: Ctx, profiles: tuple[str, ...], contained: bool) -> None:
         kind = resource.get("resourceType")

@@ -10,8 +10,10 @@ import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from ...errors import UnsupportedParameter
 from ...fhir.search.normalize import MAX_DATE, MIN_DATE
 from ...fhir.search.request import (
+    CompositeQuery,
     DateQuery,
     NumberQuery,
     QuantityQuery,
@@ -22,6 +24,7 @@ from ...fhir.search.request import (
     UriQuery,
 )
 from ._params import Params
+from .tables import COMPOSITE_COLUMNS
 
 __all__ = ["escape_like", "match_value", "prefix_range"]
 
@@ -107,7 +110,7 @@ def _date(p: Params, v: DateQuery, now: datetime) -> str:
         "ne": lambda: f"(t.low < {p(lo)} OR t.high > {p(hi)})",
         "gt": lambda: f"t.high > {p(hi)}",
         "lt": lambda: f"t.low < {p(lo)}",
-        "ge": lambda: f"t.high > {p(lo)}",
+        "ge": lambda: f"t.high >= {p(hi)}",
         "le": lambda: f"t.low < {p(hi)}",
         "sa": lambda: f"t.low >= {p(hi)}",
         "eb": lambda: f"t.high <= {p(lo)}",
@@ -156,10 +159,35 @@ def _uri(p: Params, v: UriQuery, modifier: str | None) -> str:
 
 def match_value(p: Params, value: QueryValue, modifier: str | None, now: datetime, alias: str = "t") -> str:
     """The predicate on the index row ``alias`` for one query value."""
+    if isinstance(value, CompositeQuery):
+        return "(" + " AND ".join(_component(p, part, i, now, alias) for i, part in enumerate(value.parts, 1)) + ")"
     return _ALIAS.sub(alias + ".", _match(p, value, modifier, now))
 
 
 _ALIAS = re.compile(r"\bt\.")
+_COLUMN = re.compile(r"\bt\.(\w+)")
+_QUERY_KIND = {
+    TokenQuery: "token",
+    StringQuery: "string",
+    ReferenceQuery: "reference",
+    DateQuery: "date",
+    NumberQuery: "number",
+    QuantityQuery: "quantity",
+    UriQuery: "uri",
+}
+
+
+def _component(p: Params, part: QueryValue, position: int, now: datetime, alias: str) -> str:
+    """A component's predicate, moved onto its numbered columns of ``search_composite``."""
+    columns = COMPOSITE_COLUMNS[_QUERY_KIND[type(part)]]
+
+    def rename(m: re.Match[str]) -> str:
+        stem = columns.get(m.group(1))
+        if stem is None:
+            raise UnsupportedParameter("This composite part cannot be searched", location=("composite",))
+        return f"{alias}.{stem}{position}"
+
+    return _COLUMN.sub(rename, _match(p, part, None, now))
 
 
 def _match(p: Params, value: QueryValue, modifier: str | None, now: datetime) -> str:

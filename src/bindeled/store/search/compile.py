@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ...fhir.search.request import Chain, Condition, Criterion, Has, MissingQuery, SearchRequest, SortKey
+from ...fhir.search.request import Chain, Compartment, Condition, Criterion, Has, MissingQuery, SearchRequest, SortKey
 from ..base import Dialect
 from ._match import match_value
 from ._params import Params
@@ -58,7 +58,23 @@ class _Compiler:
             return self.criterion(cond, target)
         if isinstance(cond, Chain):
             return self.chain(cond, target)
+        if isinstance(cond, Compartment):
+            return self.compartment(cond, target)
         return self.has(cond, target)
+
+    def compartment(self, c: Compartment, target: _Target) -> str:
+        a = self.alias()
+        options: list[str] = []
+        if c.params:
+            options.append(
+                f"{target.id_sql} IN (SELECT {a}.res_id FROM search_reference {a} "
+                f"WHERE {a}.res_type = {target.type_sql} AND {a}.param IN ({self.p.many(c.params)}) "
+                f"AND {a}.target_type = {self.p(c.compartment_type)} AND {a}.target_id = {self.p(c.compartment_id)})"
+            )
+        options.append(
+            f"({target.type_sql} = {self.p(c.compartment_type)} AND {target.id_sql} = {self.p(c.compartment_id)})"
+        )
+        return "(" + " OR ".join(options) + ")"
 
     def criterion(self, c: Criterion, target: _Target) -> str:
         if c.param.code == "_id" and c.modifier is None:

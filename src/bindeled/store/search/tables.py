@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...fhir.search.values import (
+    CompositeValue,
     DateValue,
     IndexValue,
     NumberValue,
@@ -26,7 +27,7 @@ from ...fhir.search.values import (
     UriValue,
 )
 
-__all__ = ["NUMBER_MAX", "NUMBER_MIN", "TABLES", "Table", "table_for", "to_row"]
+__all__ = ["COMPOSITE_COLUMNS", "NUMBER_MAX", "NUMBER_MIN", "TABLES", "Table", "table_for", "to_row"]
 
 NUMBER_MIN = -1e300
 NUMBER_MAX = 1e300
@@ -53,6 +54,10 @@ TABLES: dict[str, Table] = {
     "number": Table("search_number", ("low", "high")),
     "quantity": Table("search_quantity", ("low", "high", "system", "code", "unit")),
     "uri": Table("search_uri", ("value",)),
+    "composite": Table(
+        "search_composite",
+        tuple(f"{col}{i}" for i in (1, 2, 3) for col in ("s", "v", "w", "lo", "hi")),
+    ),
 }
 """Parameter type → its index table."""
 
@@ -76,6 +81,40 @@ _ROW: dict[type, Callable[[Any], Sequence[Any]]] = {
 }
 
 
+COMPOSITE_COLUMNS: dict[str, dict[str, str]] = {
+    "token": {"system": "s", "code": "v", "text": "w"},
+    "string": {"norm": "v", "exact": "w"},
+    "reference": {"target_type": "s", "target_id": "v", "url": "w"},
+    "date": {"low": "v", "high": "w"},
+    "number": {"low": "lo", "high": "hi"},
+    "quantity": {"system": "s", "code": "v", "unit": "w", "low": "lo", "high": "hi"},
+    "uri": {"value": "v"},
+}
+"""Per component type: its value-table column → the composite column stem (numbered by position)."""
+
+_KIND = {
+    TokenValue: "token",
+    StringValue: "string",
+    ReferenceValue: "reference",
+    DateValue: "date",
+    NumberValue: "number",
+    QuantityValue: "quantity",
+    UriValue: "uri",
+}
+
+
+def _composite_row(value: CompositeValue) -> tuple[Any, ...]:
+    cells: dict[str, Any] = {}
+    for i, part in enumerate(value.parts, start=1):
+        kind = _KIND[type(part)]
+        values = dict(zip(TABLES[kind].columns, _ROW[type(part)](part), strict=True))
+        for column, stem in COMPOSITE_COLUMNS[kind].items():
+            cells[f"{stem}{i}"] = values[column]
+    return tuple(cells.get(c) for c in TABLES["composite"].columns)
+
+
 def to_row(param: str, value: IndexValue) -> tuple[Any, ...]:
     """The row (``param`` first) that stores one index value."""
+    if isinstance(value, CompositeValue):
+        return (param, *_composite_row(value))
     return (param, *_ROW[type(value)](value))

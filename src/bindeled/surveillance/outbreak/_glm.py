@@ -215,7 +215,13 @@ def theta_ml(y: Array, mu: Array, weights: Array, limit: int = MAXIT) -> float:
         )
         info = np.sum(
             weights
-            * (-special.polygamma(1, t0 + y) + special.polygamma(1, t0) - 1 / t0 + 2 / (mu + t0) - (y + t0) / (mu + t0) ** 2)
+            * (
+                -special.polygamma(1, t0 + y)
+                + special.polygamma(1, t0)
+                - 1 / t0
+                + 2 / (mu + t0)
+                - (y + t0) / (mu + t0) ** 2
+            )
         )
         delta = float(score / info)
         t0 = t0 + delta

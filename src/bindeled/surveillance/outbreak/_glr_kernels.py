@@ -52,9 +52,7 @@ def poisson_glr_at(x: Array, mu: Array, n: int, direction: int, window: tuple[in
     return _nanmax(_poisson_lr(sx, sm, direction))
 
 
-def glr_poisson(
-    x: Array, mu: Array, c: float, m_tilde: int, big_m: int, direction: int
-) -> tuple[Array, int]:
+def glr_poisson(x: Array, mu: Array, c: float, m_tilde: int, big_m: int, direction: int) -> tuple[Array, int]:
     """Poisson GLR statistic per week of the segment, up to and including the first alarm."""
     window = (big_m, m_tilde) if big_m > 0 else None
     start = m_tilde if window else max(m_tilde - 1, 0)
@@ -66,9 +64,7 @@ def glr_poisson(
     return val, x.shape[0] + 1
 
 
-def cases_poisson(
-    x: Array, mu: Array, n: int, c: float, direction: int, window: tuple[int, int] | None
-) -> float:
+def cases_poisson(x: Array, mu: Array, n: int, c: float, direction: int, window: tuple[int, int] | None) -> float:
     """Smallest count at week ``n`` whose statistic reaches ``c`` (``inc``) or falls to it (``dec``)."""
 
     def ok(v: float) -> bool:

@@ -55,7 +55,9 @@ def read_series(text: str) -> WeeklySeries:
     observed = [_number(r["observed"], i + 2, "observed") for i, r in enumerate(rows)]
     if any(v < 0 or (not math.isnan(v) and v != int(v)) for v in observed):
         raise SeriesFormatError("'observed' must hold non-negative whole counts")
-    population = [_number(r["population"], i + 2, "population") for i, r in enumerate(rows)] if "population" in fields else None
+    population = (
+        [_number(r["population"], i + 2, "population") for i, r in enumerate(rows)] if "population" in fields else None
+    )
     dates = [_date(r["date"], i + 2) for i, r in enumerate(rows)] if "date" in fields else None
     if dates is not None and any(b <= a for a, b in zip(dates, dates[1:], strict=False)):
         raise SeriesFormatError("'date' must increase from row to row")

@@ -102,7 +102,14 @@ def cusum(series: WeeklySeries, control: CusumControl) -> DetectionResult:
         stat[i + 1] = np.nan if np.isnan(step) else max(0.0, step)
     upper = _bound(m, stat[:-1], stat[1:], c, alpha)
     weeks = tuple(
-        WeekResult(first + i, float(x[i]), float(upper[i]), _alarm(stat[i + 1], c.h), mu0=float(m[i]), statistic=float(stat[i + 1]))
+        WeekResult(
+            first + i,
+            float(x[i]),
+            float(upper[i]),
+            _alarm(stat[i + 1], c.h),
+            mu0=float(m[i]),
+            statistic=float(stat[i + 1]),
+        )
         for i in range(x.shape[0])
     )
     return DetectionResult("cusum", {**dataclasses.asdict(c), "alpha": alpha}, weeks)

@@ -76,7 +76,9 @@ def _inference_dispersion(model: FarringtonModel, c: FarringtonFlexibleControl) 
     return model.summary_dispersion(), model.phi
 
 
-def _predict(model: FarringtonModel, d: _Data, c: FarringtonFlexibleControl, se_disp: float, pop: float) -> tuple[float, float]:
+def _predict(
+    model: FarringtonModel, d: _Data, c: FarringtonFlexibleControl, se_disp: float, pop: float
+) -> tuple[float, float]:
     level = float(c.noPeriods) if c.noPeriods != 1 else None
     offset = math.log(pop) if c.populationOffset else 0.0
     return model.fit.predict_link(model.design.row(d.wtime_now, level), offset, se_disp)

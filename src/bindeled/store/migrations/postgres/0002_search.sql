@@ -90,3 +90,16 @@ CREATE INDEX resources_type_updated ON resources (res_type, last_updated, res_id
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX search_string_norm_trgm ON search_string USING gin (norm gin_trgm_ops);
 CREATE INDEX search_token_text_trgm ON search_token USING gin (text gin_trgm_ops);
+
+-- Composite parameters: one row per combination of component values found together; component i
+-- uses s<i>/v<i>/w<i> (texts: system, code or value, extra text) and lo<i>/hi<i> (number ranges).
+CREATE TABLE search_composite (
+    res_type text NOT NULL,
+    res_id   text NOT NULL,
+    param    text NOT NULL,
+    s1 text COLLATE "C", v1 text COLLATE "C", w1 text COLLATE "C", lo1 double precision, hi1 double precision,
+    s2 text COLLATE "C", v2 text COLLATE "C", w2 text COLLATE "C", lo2 double precision, hi2 double precision,
+    s3 text COLLATE "C", v3 text COLLATE "C", w3 text COLLATE "C", lo3 double precision, hi3 double precision
+);
+CREATE INDEX search_composite_first ON search_composite (res_type, param, v1, s1);
+CREATE INDEX search_composite_resource ON search_composite (res_type, res_id, param);

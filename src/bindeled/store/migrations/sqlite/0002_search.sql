@@ -85,3 +85,16 @@ CREATE INDEX search_uri_resource ON search_uri (res_type, res_id, param);
 
 -- Default search order.
 CREATE INDEX resources_type_updated ON resources (res_type, last_updated, res_id);
+
+-- Composite parameters: one row per combination of component values found together; component i
+-- uses s<i>/v<i>/w<i> (texts: system, code or value, extra text) and lo<i>/hi<i> (number ranges).
+CREATE TABLE search_composite (
+    res_type TEXT NOT NULL,
+    res_id   TEXT NOT NULL,
+    param    TEXT NOT NULL,
+    s1 TEXT, v1 TEXT, w1 TEXT, lo1 REAL, hi1 REAL,
+    s2 TEXT, v2 TEXT, w2 TEXT, lo2 REAL, hi2 REAL,
+    s3 TEXT, v3 TEXT, w3 TEXT, lo3 REAL, hi3 REAL
+);
+CREATE INDEX search_composite_first ON search_composite (res_type, param, v1, s1);
+CREATE INDEX search_composite_resource ON search_composite (res_type, res_id, param);
