@@ -49,8 +49,9 @@ def generated_bundles(resources: int, per_bundle: int, seed: int) -> Iterator[by
             if "subject" in body:
                 body["subject"] = {"reference": urls[body["subject"]["reference"]]}
             full = urls.get(f"{resource['resourceType']}/{resource['id']}", f"urn:uuid:{uuid.uuid4()}")
-            entries.append({"fullUrl": full, "resource": body,
-                            "request": {"method": "POST", "url": resource["resourceType"]}})
+            entries.append(
+                {"fullUrl": full, "resource": body, "request": {"method": "POST", "url": resource["resourceType"]}}
+            )
             made += 1
         if len(entries) >= per_bundle or made >= resources:
             yield jsonio.encode({"resourceType": "Bundle", "type": "transaction", "entry": entries})
@@ -90,7 +91,9 @@ def server(database_url: str, port: int) -> Iterator[str]:
     env = {**os.environ, "BINDELED_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bindeled", "serve", "--database", database_url, "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}/fhir"
     try:
@@ -138,8 +141,9 @@ def baseline_sqlite(path: Path, rows: list[tuple[str, bytes]]) -> float:
     started = time.perf_counter()
     for i in range(0, len(rows), 100):
         with conn:
-            conn.executemany("INSERT INTO raw VALUES (?, ?, ?)",
-                             [(t, str(uuid.uuid4()), b) for t, b in rows[i : i + 100]])
+            conn.executemany(
+                "INSERT INTO raw VALUES (?, ?, ?)", [(t, str(uuid.uuid4()), b) for t, b in rows[i : i + 100]]
+            )
     elapsed = time.perf_counter() - started
     conn.close()
     return elapsed
@@ -152,8 +156,9 @@ async def baseline_postgres(url: str, rows: list[tuple[str, bytes]]) -> float:
         started = time.perf_counter()
         for i in range(0, len(rows), 100):
             async with conn.transaction():
-                await conn.executemany("INSERT INTO raw VALUES ($1, $2, $3)",
-                                       [(t, str(uuid.uuid4()), b) for t, b in rows[i : i + 100]])
+                await conn.executemany(
+                    "INSERT INTO raw VALUES ($1, $2, $3)", [(t, str(uuid.uuid4()), b) for t, b in rows[i : i + 100]]
+                )
         return time.perf_counter() - started
     finally:
         await conn.close()
@@ -168,8 +173,13 @@ def run(backend: str, bundles: list[bytes], clients: int, port: int) -> dict[str
             raw_seconds = baseline_sqlite(Path(tmp) / "raw.db", rows)
         else:
             raw_seconds = asyncio.run(baseline_postgres(url, rows))
-    return {"resources": len(rows), "api_per_s": len(rows) / api_seconds, "raw_per_s": len(rows) / raw_seconds,
-            "api_s": api_seconds, "raw_s": raw_seconds}
+    return {
+        "resources": len(rows),
+        "api_per_s": len(rows) / api_seconds,
+        "raw_per_s": len(rows) / raw_seconds,
+        "api_s": api_seconds,
+        "raw_s": raw_seconds,
+    }
 
 
 def main() -> None:
@@ -184,8 +194,10 @@ def main() -> None:
 
     synthea = [p.read_bytes() for p in sorted(SYNTHEA.glob("*.json"))] if SYNTHEA.is_dir() else []
     generated = list(generated_bundles(args.resources, args.per_bundle, args.seed))
-    print(f"# bindeled ingest benchmark — {time.strftime('%Y-%m-%d')} — {platform.node()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {args.clients} concurrent clients")
+    print(
+        f"# bindeled ingest benchmark — {time.strftime('%Y-%m-%d')} — {platform.node()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {args.clients} concurrent clients"
+    )
     print(f"{'backend':<11} {'data set':<10} {'resources':>9} {'API res/s':>10} {'raw res/s':>10} {'API/raw':>8}")
     for backend in ("sqlite", "postgresql") if args.backend == "both" else (args.backend,):
         for label, bundles in (("synthea", synthea), ("generated", generated)):
@@ -193,8 +205,11 @@ def main() -> None:
                 continue
             result = run(backend, bundles, args.clients, args.port)
             ratio = result["api_per_s"] / result["raw_per_s"]
-            print(f"{backend:<11} {label:<10} {int(result['resources']):>9} {result['api_per_s']:>10.0f} "
-                  f"{result['raw_per_s']:>10.0f} {ratio:>8.3f}", flush=True)
+            print(
+                f"{backend:<11} {label:<10} {int(result['resources']):>9} {result['api_per_s']:>10.0f} "
+                f"{result['raw_per_s']:>10.0f} {ratio:>8.3f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -68,9 +68,22 @@ def _free_port() -> int:
 def test_demo_builds_synthetic_data_and_serves_it(tmp_path: Path) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bindeled", "demo", "--citizens", "12", "--port", str(port),
-         "--database", f"sqlite:///{tmp_path / 'demo.db'}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "BINDELED_LOG_JSON": "true"},
+        [
+            sys.executable,
+            "-m",
+            "bindeled",
+            "demo",
+            "--citizens",
+            "12",
+            "--port",
+            str(port),
+            "--database",
+            f"sqlite:///{tmp_path / 'demo.db'}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BINDELED_LOG_JSON": "true"},
     )
     try:
         base = f"http://127.0.0.1:{port}/fhir"

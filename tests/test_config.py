@@ -48,3 +48,8 @@ def test_every_setting_is_documented() -> None:
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", doc, re.M))
     fields = {f.name for f in msgspec.structs.fields(Settings)}
     assert fields == documented
+
+
+def test_list_settings_from_the_environment() -> None:
+    settings = load_settings(environ={"BINDELED_FHIR_PROFILE_PACKAGES": "/a/dk-core, /b/medcom"})
+    assert settings.fhir_profile_packages == ("/a/dk-core", "/b/medcom")

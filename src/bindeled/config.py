@@ -41,6 +41,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     fhir_definitions_dir: str = ""
     """A folder with the R4 definitions to use instead of the package cache (package or spec layout)."""
 
+    fhir_profile_packages: tuple[str, ...] = ()
+    """FHIR package folders whose profiles, extensions and value sets the validator also knows (DK-core, MedCom)."""
+
     max_body_bytes: int = 64 * 1024 * 1024
     """Largest request body accepted; larger ones get 413."""
 
@@ -83,7 +86,8 @@ def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
         name = key[len(ENV_PREFIX) :].lower()
         if name == "config" or name not in fields:
             continue
-        values[name] = raw
+        is_list = "tuple" in str(fields[name].type)
+        values[name] = [part.strip() for part in raw.split(",") if part.strip()] if is_list else raw
     return values
 
 

@@ -18,6 +18,9 @@ import uvicorn
 from bindeled.api.app import create_app
 from bindeled.config import Settings
 from tests.backends import BACKENDS, database_url_for
+from tests.conftest import SHARED
+
+DK_CORE = SHARED / "standards" / "fhir-packages" / "hl7.fhir.dk.core#3.4.0"
 
 
 def _free_port() -> int:
@@ -33,7 +36,9 @@ class LiveServer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.app = create_app(settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=settings.port, log_config=None, lifespan="on", access_log=False)
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=settings.port, log_config=None, lifespan="on", access_log=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -59,7 +64,7 @@ class LiveServer:
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp(f"api-{request.param}")
     with database_url_for(request.param, folder) as url:
-        settings = Settings(database_url=url, port=_free_port(), log_json=False)
+        settings = Settings(database_url=url, port=_free_port(), log_json=False, fhir_profile_packages=(str(DK_CORE),))
         with LiveServer(settings) as live:
             yield live
 

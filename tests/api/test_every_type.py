@@ -18,20 +18,26 @@ JSON = {"Content-Type": "application/fhir+json"}
 
 # What the invariants of these types ask for beyond their required elements.
 EXTRA: dict[str, dict[str, Any]] = {
-    "AllergyIntolerance": {"clinicalStatus": {"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]}},
+    "AllergyIntolerance": {
+        "clinicalStatus": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}
+            ]
+        }
+    },
     "Appointment": {"participant": [{"status": "accepted", "actor": {"display": "x"}}]},
     "AppointmentResponse": {"actor": {"display": "x"}},
     "Bundle": {"type": "collection"},
-    "CapabilityStatement": {"kind": "requirements", "description": "x",
-                            "rest": [{"mode": "server"}]},
+    "CapabilityStatement": {"kind": "requirements", "description": "x", "rest": [{"mode": "server"}]},
     "Consent": {"policyRule": {"text": "x"}},
     "EventDefinition": {"trigger": [{"type": "named-event", "name": "x"}]},
-    "ImmunizationRecommendation": {"recommendation": [{
-        "vaccineCode": [{"text": "x"}], "forecastStatus": {"text": "due"}}]},
+    "ImmunizationRecommendation": {
+        "recommendation": [{"vaccineCode": [{"text": "x"}], "forecastStatus": {"text": "due"}}]
+    },
     "InsurancePlan": {"name": "x"},
-    "Linkage": {"item": [{"type": "source", "resource": {"display": "a"}},
-                         {"type": "alternate", "resource": {"display": "b"}}]},
+    "Linkage": {
+        "item": [{"type": "source", "resource": {"display": "a"}}, {"type": "alternate", "resource": {"display": "b"}}]
+    },
     "Organization": {"name": "x"},
     "StructureDefinition": {"type": "Patient", "differential": {"element": [{"id": "Patient", "path": "Patient"}]}},
     "TerminologyCapabilities": {"kind": "requirements", "description": "x"},
@@ -52,10 +58,24 @@ def _first_code(definitions: Definitions, value_set: str | None) -> str | None:
 def _value(definitions: Definitions, info: ElementInfo, type_code: str) -> Any:
     code = _first_code(definitions, info.binding_value_set) if info.binding_strength == "required" else None
     simple: dict[str, Any] = {
-        "code": code or "x", "string": "x", "markdown": "x", "uri": "urn:x", "url": "urn:x", "canonical": "urn:x",
-        "id": "x", "boolean": True, "integer": 1, "positiveInt": 1, "unsignedInt": 1, "decimal": 1,
-        "dateTime": "2024-01-01", "date": "2024-01-01", "instant": "2024-01-01T00:00:00Z",
-        "Coding": {"system": "urn:x", "code": "x"}, "Reference": {"display": "x"}, "Identifier": {"value": "x"},
+        "code": code or "x",
+        "string": "x",
+        "markdown": "x",
+        "uri": "urn:x",
+        "url": "urn:x",
+        "canonical": "urn:x",
+        "id": "x",
+        "boolean": True,
+        "integer": 1,
+        "positiveInt": 1,
+        "unsignedInt": 1,
+        "decimal": 1,
+        "dateTime": "2024-01-01",
+        "date": "2024-01-01",
+        "instant": "2024-01-01T00:00:00Z",
+        "Coding": {"system": "urn:x", "code": "x"},
+        "Reference": {"display": "x"},
+        "Identifier": {"value": "x"},
         "Annotation": {"text": "x"},
     }
     if type_code == "CodeableConcept":

@@ -82,12 +82,15 @@ def test_garbage_bodies(client: httpx.Client, raw: bytes) -> None:
 
 @_fuzz
 @given(bad=mutated_patients(), position=st.integers(0, 3))
-def test_transactions_with_one_bad_entry_write_nothing(client: httpx.Client, bad: dict[str, Any], position: int) -> None:
+def test_transactions_with_one_bad_entry_write_nothing(
+    client: httpx.Client, bad: dict[str, Any], position: int
+) -> None:
     entries = [{"resource": GOOD_PATIENT, "request": {"method": "POST", "url": "Patient"}} for _ in range(3)]
     entries.insert(position, {"resource": bad, "request": {"method": "POST", "url": "Patient"}})
     before = _versions(client)
-    response = client.post("/", json={"resourceType": "Bundle", "type": "transaction", "entry": entries},
-                           headers=JSON_HEADERS)
+    response = client.post(
+        "/", json={"resourceType": "Bundle", "type": "transaction", "entry": entries}, headers=JSON_HEADERS
+    )
     _assert_clean_failure(response)
     if response.status_code != 200:
         assert _versions(client) == before
@@ -99,8 +102,9 @@ def test_transactions_with_one_bad_entry_write_nothing(client: httpx.Client, bad
 @given(ops=json_values)
 def test_broken_json_patches(client: httpx.Client, ops: Any) -> None:
     id_ = client.post("/Patient", json=GOOD_PATIENT, headers=JSON_HEADERS).json()["id"]
-    response = client.patch(f"/Patient/{id_}", content=json.dumps(ops),
-                            headers={"Content-Type": "application/json-patch+json"})
+    response = client.patch(
+        f"/Patient/{id_}", content=json.dumps(ops), headers={"Content-Type": "application/json-patch+json"}
+    )
     _assert_clean_failure(response)
 
 

@@ -94,7 +94,10 @@ def test_capability_statement(client: httpx.Client) -> None:
     assert {i["code"] for i in patient_entry["interaction"]} >= {"read", "vread", "update", "patch", "delete", "create"}
     assert any(p["name"] == "identifier" for p in patient_entry["searchParam"])
     assert {i["code"] for i in cap["rest"][0]["interaction"]} == {
-        "transaction", "batch", "search-system", "history-system",
+        "transaction",
+        "batch",
+        "search-system",
+        "history-system",
     }
     xml = client.get("/metadata", headers={"Accept": "application/fhir+xml"})
     assert xml.status_code == 200 and b"<CapabilityStatement" in xml.content
@@ -104,3 +107,33 @@ def test_every_response_has_a_request_id(client: httpx.Client) -> None:
     response = client.get("/metadata", headers={"X-Request-Id": "abc-123"})
     assert response.headers["X-Request-Id"] == "abc-123"
     assert client.get("/metadata").headers["X-Request-Id"]
+
+
+DK_PATIENT = "http://hl7.dk/fhir/core/StructureDefinition/dk-core-patient"
+
+
+def _dk_patient() -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "identifier": [{"system": "urn:oid:1.2.208.176.1.2", "value": "0107729995"}],
+        "name": [{"use": "official", "family": "Berggren", "given": ["Max"]}],
+        "gender": "male",
+    }
+
+
+def test_validate_against_a_dk_core_profile(client: httpx.Client) -> None:
+    good = client.post("/Patient/$validate", params={"profile": DK_PATIENT}, json=_dk_patient(), headers=JSON)
+    assert good.status_code == 200
+    assert not [i for i in good.json()["issue"] if i["severity"] == "error"], good.json()
+    no_identifier = {k: v for k, v in _dk_patient().items() if k != "identifier"}
+    bad = client.post("/Patient/$validate", params={"profile": DK_PATIENT}, json=no_identifier, headers=JSON)
+    errors = [i for i in bad.json()["issue"] if i["severity"] == "error"]
+    assert errors and any("Patient.identifier" in e for i in errors for e in i.get("expression", [])), errors
+
+
+def test_claimed_profile_is_enforced_on_write(client: httpx.Client) -> None:
+    claimed = {k: v for k, v in _dk_patient().items() if k != "identifier"}
+    claimed["meta"] = {"profile": [DK_PATIENT]}
+    assert client.post("/Patient", json=claimed, headers=JSON).status_code == 422
+    ok = {**_dk_patient(), "meta": {"profile": [DK_PATIENT]}}
+    assert client.post("/Patient", json=ok, headers=JSON).status_code == 201

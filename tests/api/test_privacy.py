@@ -14,8 +14,11 @@ CPR = "1502701234"
 
 def test_requests_do_not_log_personal_data(client: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    patient = {"resourceType": "Patient", "identifier": [{"system": "urn:oid:1.2.208.176.1.2", "value": CPR}],
-               "name": [{"family": "Hemmeligsen"}]}
+    patient = {
+        "resourceType": "Patient",
+        "identifier": [{"system": "urn:oid:1.2.208.176.1.2", "value": CPR}],
+        "name": [{"family": "Hemmeligsen"}],
+    }
     assert client.post("/Patient", json=patient, headers=JSON).status_code == 201
     assert client.post("/Patient", json={**patient, "gender": "x"}, headers=JSON).status_code == 422
     client.get("/Patient", params={"identifier": f"urn:oid:1.2.208.176.1.2|{CPR}"})

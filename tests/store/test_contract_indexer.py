@@ -129,3 +129,33 @@ async def test_unsafe_table_names_are_refused(indexed: Store) -> None:
         async with indexed.transaction() as tx:
             await tx.create("Observation", coded("a"), id="o1")
     assert await indexed.read("Observation", "o1") is None
+
+
+async def test_several_writes_of_one_resource_in_one_transaction(indexed: Store) -> None:
+    async with indexed.transaction() as tx:
+        await tx.create("Observation", coded("a"), id="o1")
+        await tx.update("Observation", "o1", coded("b", "c"))
+        await tx.create("Observation", coded("x"), id="o2")
+        await tx.delete("Observation", "o2")
+        await tx.update("Observation", "o2", coded("y"))
+        await tx.create("Observation", coded("gone"), id="o3")
+        await tx.delete("Observation", "o3")
+    assert await rows(indexed) == [
+        ("Observation", "o1", "b", "2"),
+        ("Observation", "o1", "c", "2"),
+        ("Observation", "o2", "y", "3"),
+    ]
+
+
+async def test_rows_that_do_not_fit_their_table_fail_the_commit(indexed: Store) -> None:
+    indexed.indexer = MisfitIndexer()  # type: ignore[attr-defined]
+    with pytest.raises(Exception, match="no_such_column"):
+        async with indexed.transaction() as tx:
+            await tx.create("Observation", coded("a"), id="o1")
+    assert await indexed.read("Observation", "o1") is None
+    assert await rows(indexed) == []
+
+
+class MisfitIndexer(CodeIndexer):
+    def rows(self, resource_type: str, resource: jsonio.Resource) -> IndexRows:
+        return {TABLE: (("no_such_column",), [("x",)])}

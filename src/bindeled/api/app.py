@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -46,6 +47,8 @@ def build_services(settings: Settings) -> Services:
     """Everything a process needs, not yet opened."""
     definitions = load_definitions(settings.fhir_package_cache, settings.fhir_definitions_dir)
     validator = Validator(definitions)
+    for folder in settings.fhir_profile_packages:
+        validator.add_package(Path(folder).expanduser())
     store = open_store(settings.database_url, indexer=SearchIndexer(definitions))
     return Services(settings, definitions, validator, store, Repository(store, definitions, validator))
 

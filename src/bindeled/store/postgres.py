@@ -150,8 +150,15 @@ class PostgresStore:
                 with anyio.CancelScope(shield=True):
                     await _rollback(conn, pg_tx)
                 raise
-            tx.closed = True
             with anyio.CancelScope(shield=True):
+                try:
+                    if tx.failure is None:
+                        await tx.flush_index_rows()
+                except BaseException:
+                    await _rollback(conn, pg_tx)
+                    raise
+                finally:
+                    tx.closed = True
                 await _commit(conn, pg_tx, tx.failure)
 
     # -- reads ---------------------------------------------------------------------------------------
@@ -223,6 +230,8 @@ class PostgresTransaction:
         self.closed = False
         self.failure: BaseException | None = None
         """The database error that aborted this transaction, if one did."""
+        self._index_rows: dict[tuple[str, str], list[tuple[str, list[tuple[Any, ...]]]]] = {}
+        """Index rows not yet sent, per resource: (INSERT statement, rows) pairs."""
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -295,9 +304,23 @@ class PostgresTransaction:
             return await self._write_next(previous, None, "DELETE")
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        await self.flush_index_rows()  # a search inside the transaction must see them
         with self._guard():
             rows = await self._conn.fetch(sql, *params)
         return [tuple(row) for row in rows]
+
+    async def flush_index_rows(self) -> None:
+        """Send the buffered index rows: one ``executemany`` per statement for the whole batch."""
+        if not self._index_rows:
+            return
+        batches: dict[str, list[tuple[Any, ...]]] = {}
+        for statements in self._index_rows.values():
+            for sql, rows in statements:
+                batches.setdefault(sql, []).extend(rows)
+        self._index_rows.clear()
+        with self._guard():
+            for sql, rows in batches.items():
+                await self._conn.executemany(sql, rows)
 
     async def _insert_first(
         self, resource_type: str, id: str, resource: jsonio.Resource, method: str
@@ -322,13 +345,17 @@ class PostgresTransaction:
         return StoredResource(resource_type, id, version, moment, stamped is None, method, body)
 
     async def _reindex(self, resource_type: str, id: str, resource: jsonio.Resource | None, *, had_rows: bool) -> None:
-        # Index rows exist only for current, non-deleted versions (see the SQLite writer).
+        # Index rows exist only for current, non-deleted versions (see the SQLite writer). New rows
+        # wait in a buffer until commit (or a query in this transaction): a transaction of many
+        # resources then costs one round trip per index table instead of one per resource and table.
         if self._indexer is None:
             return
-        tables = self._indexer.tables()
-        if had_rows and tables:
-            await self._conn.execute(delete_everywhere_sql(tables), resource_type, id)
+        key = (resource_type, id)
+        if had_rows:
+            self._index_rows.pop(key, None)
+            tables = self._indexer.tables()
+            if tables:
+                await self._conn.execute(delete_everywhere_sql(tables), resource_type, id)
         if resource is not None:
             rows = self._indexer.rows(resource_type, resource)
-            for sql, values in insert_batches(rows, resource_type, id, "postgresql"):
-                await self._conn.executemany(sql, values)
+            self._index_rows[key] = list(insert_batches(rows, resource_type, id, "postgresql"))

@@ -254,3 +254,26 @@ def test_differential_with_unknown_base(definitions: Definitions, tmp_path: Path
     validator.add_package(tmp_path)  # skipped, not fatal
     issues = validator.validate({"resourceType": "Patient", "meta": {"profile": [orphan["url"]]}})
     assert [(i.severity, i.code) for i in issues if "orphan" in i.diagnostics] == [("warning", "not-supported")]
+
+
+def test_ordered_and_open_at_end_slicing(definitions: Definitions, patient: dict[str, Any]) -> None:
+    url = "http://example.org/StructureDefinition/ordered"
+    slicing = {"discriminator": [{"type": "value", "path": "system"}], "rules": "openAtEnd", "ordered": True}
+    sd = _sd(url, "resource", "Patient", [
+        {"id": "Patient.identifier", "slicing": slicing},
+        {"id": "Patient.identifier:a", "sliceName": "a"},
+        {"id": "Patient.identifier:a.system", "fixedUri": "urn:a"},
+        {"id": "Patient.identifier:b", "sliceName": "b"},
+        {"id": "Patient.identifier:b.system", "fixedUri": "urn:b"},
+    ])  # fmt: skip
+    for el in sd["differential"]["element"]:
+        el["path"] = _path(el["id"])
+    validator = Validator(definitions)
+    validator.add_structure_definitions([sd])
+    a, b, other = ({"system": s, "value": "1"} for s in ("urn:a", "urn:b", "urn:other"))
+    patient["identifier"] = [a, b, other]
+    assert errors(validator.validate(patient, [url])) == []
+    patient["identifier"] = [b, a]
+    assert errors(validator.validate(patient, [url])) == [("structure", "Patient.identifier[1]")]
+    patient["identifier"] = [other, a]
+    assert errors(validator.validate(patient, [url])) == [("structure", "Patient.identifier[1]")]

@@ -44,3 +44,16 @@ def test_any_resource_target(validator: Validator, observation: dict[str, Any]) 
 def test_repeating_reference_location(validator: Validator, patient: dict[str, Any]) -> None:
     patient["generalPractitioner"] = [{"reference": "Practitioner/1"}, {"reference": "Device/2"}]
     assert errors(validator.validate(patient)) == [("invalid", "Patient.generalPractitioner[1].reference")]
+
+
+def test_reference_type_element(validator: Validator, patient: dict[str, Any]) -> None:
+    patient["managingOrganization"] = {"type": "Patient", "identifier": {"value": "x"}}
+    assert errors(validator.validate(patient)) == [("invalid", "Patient.managingOrganization.type")]
+
+
+def test_contained_target_type(validator: Validator, patient: dict[str, Any]) -> None:
+    patient["contained"] = [{"resourceType": "Practitioner", "id": "p1"}]
+    patient["managingOrganization"] = {"reference": "#p1"}
+    assert errors(validator.validate(patient)) == [("invalid", "Patient.managingOrganization.reference")]
+    patient["contained"] = [{"resourceType": "Organization", "id": "p1", "name": "X"}]
+    assert errors(validator.validate(patient)) == []

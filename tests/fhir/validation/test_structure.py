@@ -23,7 +23,8 @@ def test_unknown_element(validator: Validator, patient: dict[str, Any]) -> None:
 
 
 def test_unknown_resource_type(validator: Validator) -> None:
-    assert errors(validator.validate({"resourceType": "Patients"})) == [("structure", "Patients")]
+    assert errors(validator.validate({"resourceType": "Patients"})) == [("structure", "resourceType")]
+    assert errors(validator.validate({"id": "x"})) == [("structure", "resourceType")]
 
 
 def test_array_where_single_value_expected(validator: Validator, patient: dict[str, Any]) -> None:

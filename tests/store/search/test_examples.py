@@ -55,6 +55,8 @@ CASES: list[tuple[str, list[tuple[str, str]], set[str]]] = [
     ("Patient", [("birthdate", "lt1950")], {"f001", "glossy", "xcda"}),
     ("Patient", [("birthdate", "ge2017")], {"infant-twin-1", "infant-twin-2", "newborn"}),
     ("Patient", [("birthdate", "2017-05")], {"infant-twin-1", "infant-twin-2"}),
+    # ap: ±10 % of the distance to now (about five years around 1974-12-25).
+    ("Patient", [("birthdate", "ap1974-12-25")], {"ch-example", "example", "genetics-example1", "mom"}),
     ("Patient", [("birthdate:missing", "true")], {"dicom", "ihe-pcd", "infant-fetal", "pat1", "pat2"}),
     ("Patient", [("gender", "female")], FEMALES),
     ("Patient", [("gender", "http://hl7.org/fhir/administrative-gender|female")], FEMALES),

@@ -33,14 +33,16 @@ UNITS = [("http://unitsofmeasure.org", "mg"), ("http://unitsofmeasure.org", "kg"
 NUMBERS = ["0", "1", "1.5", "1.50", "2", "10", "15", "100", "0.25", "-3"]
 
 
+_years = st.integers(1990, 1992).map(str)
+_months = st.tuples(_years, st.integers(1, 12)).map(lambda t: f"{t[0]}-{t[1]:02d}")
+_days = st.tuples(_months, st.integers(1, 28)).map(lambda t: f"{t[0]}-{t[1]:02d}")
+_instants = st.tuples(_days, st.integers(0, 23), st.sampled_from(["Z", "+01:00", "-05:00"])).map(
+    lambda t: f"{t[0]}T{t[1]:02d}:30:00{t[2]}"
+)
+
+
 def _date_texts() -> st.SearchStrategy[str]:
-    year = st.integers(1990, 1992).map(str)
-    month = st.tuples(year, st.integers(1, 12)).map(lambda t: f"{t[0]}-{t[1]:02d}")
-    day = st.tuples(month, st.integers(1, 28)).map(lambda t: f"{t[0]}-{t[1]:02d}")
-    instant = st.tuples(day, st.integers(0, 23), st.sampled_from(["Z", "+01:00", "-05:00"])).map(
-        lambda t: f"{t[0]}T{t[1]:02d}:30:00{t[2]}"
-    )
-    return st.one_of(year, month, day, instant)
+    return st.one_of(_years, _months, _days, _instants)
 
 
 def _maybe(key: str, strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -52,7 +54,7 @@ def patients(draw: st.DrawFn, index: int) -> dict[str, Any]:
     r: dict[str, Any] = {"resourceType": "Patient", "id": f"p{index}"}
     r["name"] = [{"family": draw(st.sampled_from(FAMILIES)), "given": [draw(st.sampled_from(GIVENS))]}]
     r |= draw(_maybe("gender", st.sampled_from(["male", "female", "other"])))
-    r |= draw(_maybe("birthDate", _date_texts().map(lambda t: t[:10])))
+    r |= draw(_maybe("birthDate", st.one_of(_years, _months, _days)))
     r |= draw(_maybe("active", st.booleans()))
     idents = draw(st.lists(st.tuples(st.sampled_from(ID_SYSTEMS), st.sampled_from(ID_VALUES)), max_size=2))
     if idents:
@@ -70,8 +72,7 @@ def observations(draw: st.DrawFn, index: int, patient_count: int) -> dict[str, A
     unit = draw(st.sampled_from(UNITS))
     quantity = st.sampled_from(NUMBERS).map(lambda n: {"value": Decimal(n), "system": unit[0], "code": unit[1]})
     r |= draw(_maybe("valueQuantity", quantity))
-    instant = _date_texts().filter(lambda t: "T" in t)
-    r |= draw(_maybe("effectiveDateTime", instant))
+    r |= draw(_maybe("effectiveDateTime", _instants))
     return r
 
 
@@ -179,3 +180,49 @@ def test_search_agrees_with_the_oracle(
     database_url: str, corpus: list[dict[str, Any]], cases: list[tuple[str, list[tuple[str, str]]]]
 ) -> None:
     asyncio.run(_check(database_url, corpus, cases))
+
+
+def _fixed_corpus() -> list[dict[str, Any]]:
+    """A corpus with every date precision and a spread of quantities, for the exhaustive checks."""
+    dates = ["1990", "1990-05", "1990-05-10", "1991-12-31", "1992-01-01", "1990-05-31"]
+    instants = [
+        "1990-05-10T10:30:00Z",
+        "1990-05-31T23:30:00+01:00",
+        "1991-12-31T23:30:00-05:00",
+        "1992-01-01T00:30:00Z",
+    ]
+    corpus: list[dict[str, Any]] = [
+        {"resourceType": "Patient", "id": f"p{i}", "name": [{"family": "X"}], "birthDate": d}
+        for i, d in enumerate(dates)
+    ]
+    corpus.append({"resourceType": "Patient", "id": "p-none", "name": [{"family": "Y"}]})
+    for i, number in enumerate(NUMBERS):
+        unit = UNITS[i % 2]
+        corpus.append(
+            {
+                "resourceType": "Observation",
+                "id": f"o{i}",
+                "status": "final",
+                "code": {"coding": [{"system": CODES[0][0], "code": CODES[0][1]}]},
+                "valueQuantity": {"value": Decimal(number), "system": unit[0], "code": unit[1]},
+                "effectiveDateTime": instants[i % len(instants)],
+            }
+        )
+    return corpus
+
+
+def _exhaustive_cases() -> list[tuple[str, list[tuple[str, str]]]]:
+    dates = ["1990", "1990-05", "1990-05-10", "1990-05-10T10:30:00Z", "1991-12-31", "1992", "1989", "1990-05-31"]
+    cases: list[tuple[str, list[tuple[str, str]]]] = []
+    for prefix in PREFIXES:
+        cases += [("Patient", [("birthdate", prefix + d)]) for d in dates]
+        cases += [("Observation", [("date", prefix + d)]) for d in dates]
+        cases += [("Observation", [("value-quantity", prefix + n)]) for n in NUMBERS]
+        cases += [
+            ("Observation", [("value-quantity", f"{prefix}{n}|{UNITS[0][0]}|{UNITS[0][1]}")]) for n in NUMBERS[:4]
+        ]
+    return cases
+
+
+def test_every_prefix_agrees_with_the_oracle(database_url: str) -> None:
+    asyncio.run(_check(database_url, _fixed_corpus(), _exhaustive_cases()))

@@ -152,3 +152,12 @@ def test_pieces_respect_weeks_months_and_add_up(seed: int) -> None:
             .sort("infection")
             .equals(result.risk.group_by("infection").agg(pl.col("risk_us").sum()).sort("infection"))
         )
+
+
+def test_death_record_corrected_later(case: Case) -> None:
+    case.contact(T0, T0 + 10 * D)
+    case.deaths.append({"patient": "p1", "died_at": T0 + 4 * D, "received_at": T0 + 4 * D})
+    case.deaths.append({"patient": "p1", "died_at": T0 + 6 * D, "received_at": T0 + 7 * D})
+    case.deaths.append({"patient": "p1", "died_at": T0 + 5 * D, "received_at": T0 + 7 * D})
+    assert _total(_risk(case, as_of=T0 + 6 * D)) == 2 * D
+    assert _total(_risk(case)) == 3 * D  # two records in the latest version: the earlier death counts

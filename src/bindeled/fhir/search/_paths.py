@@ -306,6 +306,28 @@ def _compiled(schema: _Schema, parts: list[list[Pipeline]]) -> Extractor:
     return conjunction
 
 
+_NEEDS_EMPTY = frozenset({"exists", "compare"})
+
+
+@lru_cache(maxsize=None)
+def _first_keys_cached(schema: _Schema, rtype: str, name: str) -> frozenset[str]:
+    found = schema.child(rtype, name)
+    return frozenset(key for key, _, _ in found[1]) if found else frozenset({name})
+
+
+def _first_keys(schema: _Schema, rtype: Any, steps: tuple[Step, ...]) -> frozenset[str] | None:
+    """The JSON keys a pipeline's first step reads: when none is present it yields nothing.
+
+    None when that shortcut does not hold (no leading child step, or a step that turns an empty
+    collection into a value, like ``exists()``).
+    """
+    if not steps or steps[0][0] != "child" or not isinstance(rtype, str):
+        return None
+    if any(kind in _NEEDS_EMPTY for kind, _ in steps):
+        return None
+    return _first_keys_cached(schema, rtype, steps[0][1])
+
+
 def _union(schema: _Schema, pipelines: list[Pipeline]) -> Extractor:
     # Official expressions are unions over many resource types (``Observation.code | Condition.code
     # | …``); only the resource's own pipelines (and Resource/DomainResource ones) ever run.
@@ -319,6 +341,9 @@ def _union(schema: _Schema, pipelines: list[Pipeline]) -> Extractor:
         out: list[Node] = []
         own = by_root.get(rtype, []) if isinstance(rtype, str) else []
         for steps in (*common, *own):
+            keys = _first_keys(schema, rtype, steps)
+            if keys is not None and keys.isdisjoint(resource.keys()):
+                continue
             nodes = [Node(resource, rtype, rtype)]
             for step in steps:
                 nodes = _apply(schema, nodes, step)

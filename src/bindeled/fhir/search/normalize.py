@@ -1,8 +1,8 @@
 """Normalising values for search: string folding, date-precision ranges, significant-figure ranges.
 
 **String folding.** FHIR string search is case- and accent-insensitive. :func:`fold` applies, in
-order: Unicode case folding (``SØREN`` → ``søren``, ``ß`` → ``ss``), compatibility decomposition
-(NFKD) with every combining mark removed (``é`` → ``e``, ``å`` → ``a``, ``ä`` → ``a``), and a small
+order: compatibility decomposition (NFKD), Unicode case folding (``SØREN`` → ``søren``, ``ß`` →
+``ss``), NFKD again with every combining mark removed (``é`` → ``e``, ``å`` → ``a``, ``ä`` → ``a``), and a small
 table for letters that Unicode does not decompose: ``ø`` → ``o``, ``æ`` → ``ae``, ``œ`` → ``oe``,
 ``ð``/``đ`` → ``d``, ``þ`` → ``th``, ``ł`` → ``l``, ``ı`` → ``i``. Runs of white space become one
 space. So ``Søren``, ``soren`` and ``SØREN`` all fold to ``soren``, ``Ærø`` to ``aero`` and
@@ -47,7 +47,9 @@ _SPACE = re.compile(r"\s+")
 
 def fold(text: str) -> str:
     """The case- and accent-insensitive form of a string (the rule is in the module docstring)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Case folding and compatibility decomposition each can undo the other (``ᴬ`` decomposes to
+    # ``A``; ``ǅ`` folds to a letter that decomposes), so decompose, fold, and decompose again.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACE.sub(" ", stripped.translate(_LETTERS)).strip()
 

@@ -101,7 +101,9 @@ def max_length_check(element: dict[str, Any]) -> ValueCheck | None:
 
 
 def reference_check(targets: frozenset[str], resource_types: frozenset[str]) -> ValueCheck | None:
-    """Relative literal references (``Patient/123``) must name an allowed resource type.
+    """References must name an allowed resource type: relative literal references (``Patient/123``),
+    references to contained resources (``#id``, by the contained resource's type) and
+    ``Reference.type``.
 
     Absolute URLs may point at other servers or IGs whose path segments are not R4 type names, and
     conditional references (``Patient?identifier=…``) are resolved by the transaction, so neither is
@@ -111,16 +113,28 @@ def reference_check(targets: frozenset[str], resource_types: frozenset[str]) -> 
         return None
     allowed = ", ".join(sorted(targets))
 
+    def target_kind(ref: Any, ctx: Ctx) -> str | None:
+        if not isinstance(ref, str):
+            return None
+        if ref.startswith("#") and len(ref) > 1:
+            for item in ctx.root.get("contained", ()):
+                if isinstance(item, dict) and item.get("id") == ref[1:]:
+                    return str(item.get("resourceType", ""))
+            return None
+        match = _RELATIVE_REFERENCE.fullmatch(ref)
+        return match.group(1) if match else None
+
     def check(value: Any, path: str, ctx: Ctx) -> None:
-        ref = value.get("reference") if isinstance(value, dict) else None
-        match = _RELATIVE_REFERENCE.fullmatch(ref) if isinstance(ref, str) else None
-        if match is None:
+        if not isinstance(value, dict):
             return
-        kind = match.group(1)
-        if kind not in resource_types:
-            ctx.error("invalid", f"The reference names an unknown resource type {kind}", f"{path}.reference")
-        elif kind not in targets:
-            ctx.error("invalid", f"A reference to {kind} is not allowed here (allowed: {allowed})", f"{path}.reference")
+        for key in ("reference", "type"):
+            kind = target_kind(value.get(key), ctx) if key == "reference" else value.get("type")
+            if not isinstance(kind, str):
+                continue
+            if kind not in resource_types and "/" not in kind:
+                ctx.error("invalid", "The reference does not name an R4 resource type", f"{path}.{key}")
+            elif kind in resource_types and kind not in targets:
+                ctx.error("invalid", f"A reference to {kind} is not allowed here (allowed: {allowed})", f"{path}.{key}")
 
     return check
 
@@ -138,7 +152,7 @@ def invariant_check(invariants: list[CompiledInvariant]) -> ValueCheck | None:
                 ctx.error("informational", f"Invariant {inv.key} could not be evaluated", path, "information")
                 continue
             if not holds:
-                ctx.error("invariant", f"Constraint failed: {inv.key}: {inv.human}", path, inv.severity)
+                ctx.error("invariant", f"Constraint failed: {inv.key}: {inv.human}", path, inv.severity, inv.key)
 
     return check
 
@@ -147,7 +161,12 @@ def extension_value_check(value: Any, path: str, ctx: Ctx) -> None:
     """ext-1: an extension has nested extensions or a value, not both and not neither."""
     has_value = any(k.startswith("value") for k in value)
     if has_value == ("extension" in value):
-        ctx.error("invariant", "Constraint failed: ext-1: Must have either extensions or value[x], not both", path)
+        ctx.error(
+            "invariant",
+            "Constraint failed: ext-1: Must have either extensions or value[x], not both",
+            path,
+            key="ext-1",
+        )
 
 
 def narrative_check(value: Any, path: str, ctx: Ctx) -> None:

@@ -176,20 +176,11 @@ class Compiler:
         if code in ("Resource", "DomainResource") or self.definitions.is_resource_type(code):
             return _nested_resource(tuple(t.get("profile", ())), el["path"].endswith(".contained"))
         profile = next(iter(t.get("profile", ())), None)
-        if tree.children.get(element_id):
-            child_tree, child_id = tree, element_id
-        elif profile and self.tree(profile) is not None:
-            child_tree = self.tree(profile)  # type: ignore[assignment]
-            child_id = child_tree.root_id
-        elif self.tree(code) is not None:
-            child_tree = self.tree(code)  # type: ignore[assignment]
-            child_id = child_tree.root_id
-        else:
+        source = self._children_source(tree, element_id, code, profile)
+        if source is None:
             return _accept
-        roots = (child_tree.elements[child_id],) if child_tree is not tree else ()
-        if roots == () and code not in _BACKBONES and self.tree(code) is not None:
-            base_tree = self.tree(code)
-            roots = (base_tree.elements[base_tree.root_id],)  # type: ignore[union-attr]
+        child_tree, child_id = source
+        roots = self._type_roots(tree, child_tree, child_id, code)
         base = code if code in self.definitions.complex_types and code not in _BACKBONES else el["path"]
         value_checks = self._value_checks(tree, el, code, base, roots, t)
         if code in _EXTENSION_TYPES:
@@ -197,6 +188,28 @@ class Compiler:
             if profile is None:
                 return self._open_extension(self.node(child_tree, child_id), value_checks)
         return self._complex(self.node(child_tree, child_id), value_checks)
+
+    def _children_source(
+        self, tree: ElementTree, element_id: str, code: str, profile: str | None
+    ) -> tuple[ElementTree, str] | None:
+        """Where an element's children are defined: inline in the snapshot, in its type profile,
+        or in its base type."""
+        if tree.children.get(element_id):
+            return tree, element_id
+        for key in (profile, code):
+            sub = self.tree(key) if key else None
+            if sub is not None:
+                return sub, sub.root_id
+        return None
+
+    def _type_roots(
+        self, tree: ElementTree, child_tree: ElementTree, child_id: str, code: str
+    ) -> tuple[dict[str, Any], ...]:
+        """The root element(s) whose constraints apply to every value of the type (``per-1`` …)."""
+        if child_tree is not tree:
+            return (child_tree.elements[child_id],)
+        base_tree = self.tree(code) if code not in _BACKBONES else None
+        return (base_tree.elements[base_tree.root_id],) if base_tree is not None else ()
 
     def _primitive(self, tree: ElementTree, element_id: str, code: str) -> ItemCheck:
         el = tree.elements[element_id]
@@ -224,7 +237,9 @@ class Compiler:
                     return
                 walk_object(ext, ext_node, path, ctx)
                 if value is None and "extension" not in ext:
-                    ctx.error("invariant", "Constraint failed: ele-1: an element needs a value or children", path)
+                    ctx.error(
+                        "invariant", "Constraint failed: ele-1: an element needs a value or children", path, key="ele-1"
+                    )
 
         return check
 
@@ -235,7 +250,9 @@ class Compiler:
                 return
             walk_object(value, node, path, ctx)
             if not value or (len(value) == 1 and "id" in value):
-                ctx.error("invariant", "Constraint failed: ele-1: an element needs a value or children", path)
+                ctx.error(
+                    "invariant", "Constraint failed: ele-1: an element needs a value or children", path, key="ele-1"
+                )
             for value_check in value_checks:
                 value_check(value, path, ctx)
 

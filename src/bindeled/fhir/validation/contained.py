@@ -41,7 +41,10 @@ def check_contained_rules(resource: dict[str, Any], path: str, ctx: Ctx) -> None
         item_path = f"{path}.contained[{i}]"
         if "contained" in item:
             ctx.error(
-                "invariant", "Constraint failed: dom-2: contained resources must not contain resources", item_path
+                "invariant",
+                "Constraint failed: dom-2: contained resources must not contain resources",
+                item_path,
+                key="dom-2",
             )
         meta: dict[str, Any] = item["meta"] if isinstance(item.get("meta"), dict) else {}
         if "versionId" in meta or "lastUpdated" in meta:
@@ -49,16 +52,21 @@ def check_contained_rules(resource: dict[str, Any], path: str, ctx: Ctx) -> None
                 "invariant",
                 "Constraint failed: dom-4: contained resources must not have meta.versionId or meta.lastUpdated",
                 item_path,
+                key="dom-4",
             )
         if "security" in meta:
             ctx.error(
-                "invariant", "Constraint failed: dom-5: contained resources must not have security labels", item_path
+                "invariant",
+                "Constraint failed: dom-5: contained resources must not have security labels",
+                item_path,
+                key="dom-5",
             )
         if not _is_referenced(item, contained, outside):
             ctx.error(
                 "invariant",
                 "Constraint failed: dom-3: a contained resource must be referenced from elsewhere in the resource",
                 item_path,
+                key="dom-3",
             )
 
 

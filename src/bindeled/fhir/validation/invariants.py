@@ -2,6 +2,8 @@
 
 Every expression is parsed once per process (:func:`compile_invariant` is cached by expression
 text) and run against the element it is declared on, with ``%resource`` / ``%rootResource`` bound.
+fhirpathpy costs tens of microseconds a call, so common invariant shapes are first tried through
+the sound short-cuts of :mod:`.shortcuts`; only undecided cases reach the engine.
 
 Some invariants are not evaluated through FHIRPath:
 

@@ -40,8 +40,9 @@ class Ctx:
     """The outermost resource (``%rootResource``): the container of contained resources."""
     hook: ResourceHook
 
-    def error(self, code: str, text: str, path: str, severity: str = "error") -> None:
-        self.issues.append(Issue(severity, code, text, (path,)))
+    def error(self, code: str, text: str, path: str, severity: str = "error", key: str | None = None) -> None:
+        """Record an issue; ``key`` (an invariant key such as ``pat-1``) goes to ``details_code``."""
+        self.issues.append(Issue(severity, code, text, (path,), key))
 
 
 ItemCheck = Callable[[Any, Any, str, Ctx], None]

@@ -151,13 +151,19 @@ class Slicing:
     slices: tuple[Slice, ...]
     closed: bool
     ordered: bool
+    open_at_end: bool = False
+    """``openAtEnd``: repetitions that match no slice may only follow all sliced ones."""
 
     def run(self, items: list[tuple[Any, Any, str]], prop: Prop, path: str, ctx: Ctx) -> None:
         counts = [0] * len(self.slices)
         last = -1
+        unsliced_seen = False
         for value, ext, item_path in items:
             index = self._slice_of(value, ctx)
+            if index is not None and unsliced_seen and self.open_at_end:
+                ctx.error("structure", f"{self.element}: unsliced repetitions must come after the slices", item_path)
             if index is None:
+                unsliced_seen = True
                 prop.check(value, ext, item_path, ctx)
                 if self.closed:
                     ctx.error(

@@ -52,6 +52,7 @@ def compile_slicing(
         slices=tuple(slices),
         closed=slicing.get("rules") == "closed",
         ordered=bool(slicing.get("ordered", False)),
+        open_at_end=slicing.get("rules") == "openAtEnd",
     )
 
 

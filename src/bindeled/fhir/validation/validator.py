@@ -95,7 +95,7 @@ class Validator:
         ctx = Ctx([], resource, resource, self)
         kind = resource.get("resourceType")
         if not isinstance(kind, str) or not self.definitions.is_resource_type(kind):
-            ctx.error("structure", "Unknown or missing resourceType", "resourceType" if kind is None else str(kind))
+            ctx.error("structure", "Unknown or missing resourceType", "resourceType")
             return ctx.issues
         self._validate_resource(resource, kind, ctx, tuple(profiles), contained=False)
         return _unique(ctx.issues)

@@ -110,7 +110,7 @@ def _date(p: Params, v: DateQuery, now: datetime) -> str:
         "ne": lambda: f"(t.low < {p(lo)} OR t.high > {p(hi)})",
         "gt": lambda: f"t.high > {p(hi)}",
         "lt": lambda: f"t.low < {p(lo)}",
-        "ge": lambda: f"t.high >= {p(hi)}",
+        "ge": lambda: f"t.high > {p(lo)}",
         "le": lambda: f"t.low < {p(hi)}",
         "sa": lambda: f"t.low >= {p(hi)}",
         "eb": lambda: f"t.high <= {p(lo)}",

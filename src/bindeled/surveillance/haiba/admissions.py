@@ -33,9 +33,10 @@ def merge_contacts(contacts: pl.DataFrame, *, gap: timedelta, open_end: datetime
     """Number admissions; return ``(contacts with admission, admissions)``.
 
     Open contacts end at ``open_end`` (the data cut-off). Admission numbers follow the sort order
-    (patient, start, end, contact id), so they do not depend on the input row order.
+    (patient, start, end), so they do not depend on the input row order (contacts tied on all
+    three always fall in the same admission).
     """
-    contacts = _close_open_ends(contacts, open_end, "contacts").sort("patient", "start", "end", "contact_id")
+    contacts = _close_open_ends(contacts, open_end, "contacts").sort("patient", "start", "end")
     reach = pl.col("end").cum_max().shift(1).over("patient")
     new = reach.is_null() | (pl.col("start") > reach + pl.lit(gap))
     contacts = contacts.with_columns(admission=new.cum_sum().cast(pl.Int64))
@@ -62,9 +63,13 @@ def _elementary(contacts: pl.DataFrame, stays: pl.DataFrame, admissions: pl.Data
     points = pl.concat(
         [frame.select("admission", pl.col(col).alias("t")) for frame in (contacts, stays) for col in ("start", "end")]
     )
-    points = points.unique().sort("admission", "t")
-    points = points.with_columns(seg_end=pl.col("t").shift(-1).over("admission"), n=pl.len().over("admission")).filter(
-        pl.col("seg_end").is_not_null() | (pl.col("n") == 1)
+    points = points.sort("admission", "t")
+    same = pl.col("admission") == pl.col("admission").shift(1)
+    points = points.filter(~(same & (pl.col("t") == pl.col("t").shift(1))).fill_null(value=False))
+    next_same = pl.col("admission") == pl.col("admission").shift(-1)
+    alone = ~same.fill_null(value=False) & ~next_same.fill_null(value=False)
+    points = points.with_columns(seg_end=pl.when(next_same).then(pl.col("t").shift(-1))).filter(
+        pl.col("seg_end").is_not_null() | alone
     )
     seg = points.select("admission", pl.col("t").alias("seg_start"), pl.col("seg_end").fill_null(pl.col("t")))
     return seg.join(admissions.select("admission", "patient"), on="admission")

@@ -74,7 +74,8 @@ def _prepare(data: HaibaData, d: Definition, rules: tuple[InfectionRule, ...], a
     )
     contacts, admissions = adm.merge_contacts(contacts, gap=d.merge_gap, open_end=as_of)
     segs = adm.segments(contacts, admissions, stays, open_end=as_of)
-    persons = persons.unique("patient", keep="first")
+    persons = persons.group_by("patient").agg(pl.col("birth_date").min())
+    deaths = deaths.group_by("patient").agg(pl.col("died_at").min())
     return _Inputs(contacts, admissions, segs, lab, persons, deaths)
 
 

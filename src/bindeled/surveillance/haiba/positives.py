@@ -20,13 +20,9 @@ POSITIVE_COLUMNS = ("patient", "infection", "sample_id", "sampled_at", "organism
 
 
 def lab_filter(rules: tuple[InfectionRule, ...], lists: CodeLists) -> pl.Expr:
-    """Rows any rule could use, judged on columns every version of a sample shares."""
-    materials = set().union(*(lists.materials_for(r.infection) for r in rules if r.infection != "cdi"))
-    conditions = [pl.col("material").is_in(sorted(materials))]
-    for rule in rules:
-        if rule.infection == "cdi":
-            conditions.append(pl.col("analysis").is_in(sorted(rule.analyses)) if rule.analyses else pl.lit(value=True))
-    return pl.any_horizontal(conditions)
+    """Rows any rule could use, judged on the material, which every version of a sample shares."""
+    materials = set().union(*(lists.materials_for(r.infection) for r in rules))
+    return pl.col("material").is_in(sorted(materials))
 
 
 def _summarise(samples: pl.DataFrame, infection: str) -> pl.DataFrame:
@@ -86,7 +82,10 @@ def _uti(lab: pl.DataFrame, rule: InfectionRule, lists: CodeLists) -> pl.DataFra
 
 
 def _cdi(lab: pl.DataFrame, rule: InfectionRule, lists: CodeLists) -> pl.DataFrame:
-    cdi = lab.filter(pl.col("organism").is_in(sorted(lists.organisms_for("cdi"))))
+    cdi = lab.filter(
+        pl.col("material").is_in(sorted(lists.materials_for("cdi")))
+        & pl.col("organism").is_in(sorted(lists.organisms_for("cdi")))
+    )
     if rule.analyses:
         cdi = cdi.filter(pl.col("analysis").is_in(sorted(rule.analyses)))
     if rule.require_toxigenic:

@@ -1,0 +1,221 @@
+"""bindeled's own small token issuer: a signing key kept in the data folder, its JWKS, and demo users.
+
+Two uses. In development (``bindeled serve --dev``, implied by ``bindeled demo``) it signs tokens
+for the demo users below (``bindeled token --as USER``), and tests use those tokens through the
+real verification path: the issuer is just one more :class:`~.tokens.IssuerConfig`, trusted only
+when enabled. And it signs the access tokens that ``/oauth/token`` hands to registered system
+clients (``clients.py``).
+
+The key is an EC P-256 key (ES256: small, fast to sign and verify), generated once per data folder
+and stored as PKCS#8 PEM readable by the owner only. Its ``kid`` is the RFC 7638 thumbprint.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from .tokens import IssuerConfig, StaticJwks
+
+__all__ = ["DEMO_USERS", "DEV_ISSUER_PATH", "KEY_FILE", "DemoUser", "LocalIssuer", "demo_user"]
+
+KEY_FILE = "issuer-key.pem"
+"""The signing key's file name inside the data folder."""
+
+DEV_ISSUER_PATH = "/dev-issuer"
+"""Appended to the server's base URL to form the dev issuer's ``iss``."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _thumbprint(jwk: Mapping[str, Any]) -> str:
+    """RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace."""
+    members = {k: jwk[k] for k in ("crv", "kty", "x", "y")}
+    return _b64(hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest())
+
+
+def _load_or_create_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{path.name} does not hold an EC private key")
+        return key
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    """A demo user: a login name and the claims their tokens carry."""
+
+    username: str
+    claims: Mapping[str, Any]
+    scope: str
+
+
+_HCP_SCOPE = "openid fhirUser user/*.cruds"
+_CITIZEN_SCOPE = "openid fhirUser patient/*.rs"
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("admin", {"user_type": "operator", "name": "Demo Administrator", "admin": True}, "system/*.cruds"),
+    DemoUser(
+        "gp",
+        {
+            "user_type": "hcp",
+            "name": "Gitte Demo Praktiserende",
+            "role": "doctor",
+            "authorisation_id": "GP7K2",
+            "education_code": "7170",
+            "sor": "900000000000101",
+            "org_name": "Demo Lægehus Odense",
+            "system_name": "DemoEPJ",
+            "system_version": "1.0",
+        },
+        _HCP_SCOPE,
+    ),
+    DemoUser(
+        "doctor",
+        {
+            "user_type": "hcp",
+            "name": "Henrik Demo Overlæge",
+            "role": "doctor",
+            "authorisation_id": "HD4M9",
+            "education_code": "7170",
+            "sor": "900000000000212",
+            "org_name": "Demo Sygehus, Medicinsk Afdeling",
+            "system_name": "DemoSP",
+            "system_version": "2.3",
+        },
+        _HCP_SCOPE,
+    ),
+    DemoUser(
+        "nurse",
+        {
+            "user_type": "hcp",
+            "name": "Nanna Demo Sygeplejerske",
+            "role": "nurse",
+            "authorisation_id": "NS3B8",
+            "education_code": "5166",
+            "sor": "900000000000301",
+            "org_name": "Demo Kommune, Hjemmesygeplejen",
+            "system_name": "DemoCare",
+            "system_version": "5.1",
+        },
+        _HCP_SCOPE,
+    ),
+    DemoUser(
+        "sosu",
+        {
+            "user_type": "trust_user",
+            "name": "Sara Demo Hjælper",
+            "role": "nspSundAssistR2",
+            "sor": "900000000000301",
+            "org_name": "Demo Kommune, Hjemmesygeplejen",
+            "system_name": "DemoCare",
+            "system_version": "5.1",
+        },
+        _HCP_SCOPE,
+    ),
+    DemoUser("citizen", {"user_type": "citizen", "name": "Carl Demo Borger", "cpr": "0101709995"}, _CITIZEN_SCOPE),
+    DemoUser(
+        "proxy",
+        {"user_type": "proxy", "name": "Pia Demo Fuldmagt", "cpr": "0202759996", "represents": ["0101709995"]},
+        _CITIZEN_SCOPE,
+    ),
+)
+"""The demo users (synthetic people; the CPR numbers are test numbers)."""
+
+
+def demo_user(username: str) -> DemoUser:
+    """The demo user with this name; ``KeyError`` names the known ones."""
+    for user in DEMO_USERS:
+        if user.username == username:
+            return user
+    raise KeyError(f"unknown demo user {username!r}; known: {', '.join(u.username for u in DEMO_USERS)}")
+
+
+@dataclass(frozen=True)
+class LocalIssuer:
+    """Signs tokens with a key kept in ``folder`` (created on first use)."""
+
+    folder: Path
+    issuer: str
+    """The ``iss`` of the tokens, e.g. ``http://127.0.0.1:8080/dev-issuer``."""
+    audience: str
+    """The ``aud`` of the tokens: this server's FHIR base URL."""
+    _key: ec.EllipticCurvePrivateKey = field(init=False, repr=False)
+    _jwk: dict[str, Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        key = _load_or_create_key(Path(self.folder) / KEY_FILE)
+        jwk: dict[str, Any] = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+        jwk.update({"kid": _thumbprint(jwk), "use": "sig", "alg": "ES256"})
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_jwk", jwk)
+
+    @property
+    def kid(self) -> str:
+        return str(self._jwk["kid"])
+
+    def jwks(self) -> dict[str, Any]:
+        """The public JWKS document (served at ``<issuer>/jwks.json``)."""
+        return {"keys": [dict(self._jwk)]}
+
+    def config(self, *, admin_claims: bool = True, leeway_seconds: int = 60) -> IssuerConfig:
+        """How the verifier trusts this issuer."""
+        return IssuerConfig(
+            self.issuer,
+            (self.audience,),
+            StaticJwks(self.jwks()),
+            algorithms=("ES256",),
+            leeway_seconds=leeway_seconds,
+            admin_claims=admin_claims,
+        )
+
+    def sign(self, claims: Mapping[str, Any], *, now: datetime, lifetime: timedelta) -> str:
+        """A signed JWT with ``claims`` plus ``iss``, ``aud``, ``iat``, ``exp`` and a fresh ``jti``."""
+        payload = {
+            **claims,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": int(now.timestamp()),
+            "exp": int((now + lifetime).timestamp()),
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(payload, self._key, algorithm="ES256", headers={"kid": self.kid})
+
+    def mint(
+        self,
+        user: DemoUser,
+        *,
+        now: datetime,
+        purpose: str | None = None,
+        emergency_reason: str | None = None,
+        lifetime: timedelta = timedelta(hours=1),
+    ) -> str:
+        """A bearer token for a demo user (``bindeled token --as USER [--purpose P]``)."""
+        claims: dict[str, Any] = {**user.claims, "sub": f"demo-{user.username}", "scope": user.scope}
+        if purpose:
+            claims["purpose"] = purpose
+        if emergency_reason:
+            claims["emergency_reason"] = emergency_reason
+        return self.sign(claims, now=now, lifetime=lifetime)
