@@ -121,8 +121,8 @@ def test_schema_driven_fuzz(server: Any, definitions: Definitions) -> None:
 
         @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         @given(case=operation.as_strategy())
-        def run(case: Any) -> None:
+        def run(case: Any, label: str = operation.label) -> None:
             response = case.call(base_url=server.base)
-            assert response.status_code < 500, (operation.label, response.text[:500])
+            assert response.status_code < 500, (label, response.text[:500])
 
         run()
