@@ -168,10 +168,15 @@ def test_country_scheme_other_than_iso_is_reported() -> None:
 @pytest.mark.parametrize(
     ("document", "message", "path"),
     [
-        (b"<SorTree", "Malformed XML", "/"),
-        (export(owner()).replace(b"</InstitutionOwner>", b""), "Malformed XML", "/SorTree/InstitutionOwnerEntity[1]"),
-        (b"<Other/>", "root element is Other", "/"),
-        (b"<SorTree/>", "root element is SorTree", "/"),
+        (b"<SorTree xmlns='urn:oio:sundhedsstyrelsen:organisation:1.0.0'><", "Malformed XML", "/SorTree"),
+        (b"", "Malformed XML", "/"),
+        (
+            export(owner()).replace(b"</InstitutionOwner>", b""),
+            "Malformed XML",
+            "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner",
+        ),
+        (b"<Other/>", "root element Other is not SorTree", "/"),
+        (b"<SorTree/>", "root element SorTree is not in the SOR namespace", "/"),
         (export(owner(code="123")), "at least 11 digits", "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner/SorIdentifier"),
         (
             export(owner(extra="<SorStatus><FromDate>26-01-2010</FromDate></SorStatus>")),

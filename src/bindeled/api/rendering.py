@@ -81,7 +81,7 @@ def fhir_response(
     media = FHIR_XML if chosen == "xml" else FHIR_JSON
     if chosen == "json" and isinstance(body, bytes) and not pretty:
         return Response(body, status_code=status, headers=out_headers, media_type=media + "; charset=utf-8")
-    resource: Any = jsonio.decode(body) if isinstance(body, bytes) else body
+    resource: Any = jsonio.decode_stored(body) if isinstance(body, bytes) else body
     if chosen == "xml":
         content = resource_to_xml(resource, definitions)
     elif pretty:

@@ -128,8 +128,10 @@ class _Streamer:
                 raise SorFormatError(f"{name} before its parent's record", path, elem.sourceline)
 
     def _check_root(self, elem: etree._Element, name: str) -> None:
-        if elem.tag != f"{{{SOR_NAMESPACE}}}SorTree":
-            raise SorFormatError(f"Not a SOR export: root element is {name}, expected SorTree", "/", elem.sourceline)
+        if elem.tag == f"{{{SOR_NAMESPACE}}}SorTree":
+            return
+        problem = "is not in the SOR namespace" if name == "SorTree" else "is not SorTree"
+        raise SorFormatError(f"Not a SOR export: root element {name} {problem}", "/", elem.sourceline)
 
     def end(self, elem: etree._Element) -> SorEntity | None:
         frame = self.stack.pop()

@@ -292,9 +292,9 @@ def _consented(principal: Principal, citizen: str, registers: Registers, now: da
     for consent in registers.consents_of(citizen, now):
         if consent.professional_id is not None and consent.professional_id in ids:
             return True
-        if consent.organisation_sor is not None and unit is not None:
-            if registers.is_within(unit, consent.organisation_sor):
-                return True
+        org = consent.organisation_sor
+        if org is not None and unit is not None and registers.is_within(unit, org):
+            return True
     return False
 
 

@@ -183,9 +183,9 @@ def principal_from_claims(
     ``allow_admin`` (an issuer bindeled controls).
     """
     extra = request or {}
-    if claims.get("emergency") is True or extra.get("emergency") == "true":
-        if not (extra.get("emergency_reason") or claims.get("emergency_reason")):
-            raise ContextMissing("Emergency access needs a reason", "missing_emergency_reason", "emergency_reason")
+    asked = claims.get("emergency") is True or extra.get("emergency") == "true"
+    if asked and not (extra.get("emergency_reason") or claims.get("emergency_reason")):
+        raise ContextMissing("Emergency access needs a reason", "missing_emergency_reason", "emergency_reason")
     sub = _text(claims, "sub")
     if sub is None:
         raise ContextMissing("The access context names no user", "missing_context_field", "sub")

@@ -36,7 +36,13 @@ def _types(*names: str) -> frozenset[str]:
     return frozenset(("Patient", *names))
 
 
-_MEDICATION = ("Medication", "MedicationRequest", "MedicationStatement", "MedicationDispense", "MedicationAdministration")
+_MEDICATION = (
+    "Medication",
+    "MedicationRequest",
+    "MedicationStatement",
+    "MedicationDispense",
+    "MedicationAdministration",
+)
 
 DEFAULT_PURPOSE_RULES: Mapping[str, PurposeRule] = {
     "ESP_APPOINTMENTS": PurposeRule(_types("Appointment", "Encounter", "Schedule", "Slot"), writes=True),

@@ -117,9 +117,7 @@ class Session:
             self._refusal = decision.reason
         return decision.error()
 
-    async def finish(
-        self, *, status: int, tx: Transaction | None = None, error: BindeledError | None = None
-    ) -> None:
+    async def finish(self, *, status: int, tx: Transaction | None = None, error: BindeledError | None = None) -> None:
         """Write the request's AuditEvent and MinLog entries (once); inside ``tx`` for a write.
 
         A failed request writes its AuditEvent only: nothing was shown or changed.

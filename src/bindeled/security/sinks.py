@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from ..fhir.jsonio import Resource
 from ..store.base import Transaction
 from .audit import AuditRecord, ChainState, ChainVerifier, VerifyResult, format_instant, link
-from .minlog import MinLogEntry
+from .minlog import MINLOG_RETENTION, MinLogEntry
 
-__all__ = ["AuditSink", "InMemoryAuditSink", "PurgeCounts", "verify_chain"]
+__all__ = ["AUDIT_RETENTION", "AuditSink", "InMemoryAuditSink", "PurgeCounts", "purge_expired", "verify_chain"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +122,18 @@ async def verify_chain(sink: AuditSink, *, page: int = 1000) -> VerifyResult:
         if len(batch) < page:
             return verifier.finish()
         after = batch[-1].seq
+
+
+AUDIT_RETENTION = timedelta(days=183)
+"""How long operator audit records are kept by default (six months; up to five years by configuration)."""
+
+
+async def purge_expired(
+    sink: AuditSink,
+    now: datetime,
+    *,
+    minlog_retention: timedelta = MINLOG_RETENTION,
+    audit_retention: timedelta = AUDIT_RETENTION,
+) -> PurgeCounts:
+    """The retention job: drop MinLog entries and audit records older than their retention periods."""
+    return await sink.purge(audit_before=now - audit_retention, minlog_before=now - minlog_retention)

@@ -74,7 +74,7 @@ class StoredResource:
 
     def resource(self) -> jsonio.Resource:
         """The resource as a JSON tree (decimals exact)."""
-        return jsonio.decode(self.body)
+        return jsonio.decode_stored(self.body)
 
     @property
     def etag(self) -> str:

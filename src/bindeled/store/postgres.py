@@ -53,7 +53,7 @@ _TRANSIENT = (
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.LockNotAvailableError,
 )
-_COLS = "res_type, res_id, version, last_updated, deleted, method, body"
+_COLS = _history.COLUMNS
 _SELECT_CURRENT = f"SELECT {_COLS} FROM resources WHERE res_type = $1 AND res_id = $2"
 _SELECT_LOCKED = _SELECT_CURRENT + " FOR UPDATE"
 _INSERT_FIRST = f"""

@@ -17,6 +17,7 @@ def test_public_names() -> None:
         "Table",
         "compile_count",
         "compile_search",
+        "everything",
         "search",
     ]
     assert all(hasattr(package, name) for name in package.__all__)

@@ -309,12 +309,6 @@ def _compiled(schema: _Schema, parts: list[list[Pipeline]]) -> Extractor:
 _NEEDS_EMPTY = frozenset({"exists", "compare"})
 
 
-@lru_cache(maxsize=None)
-def _first_keys_cached(schema: _Schema, rtype: str, name: str) -> frozenset[str]:
-    found = schema.child(rtype, name)
-    return frozenset(key for key, _, _ in found[1]) if found else frozenset({name})
-
-
 def _first_keys(schema: _Schema, rtype: Any, steps: tuple[Step, ...]) -> frozenset[str] | None:
     """The JSON keys a pipeline's first step reads: when none is present it yields nothing.
 
@@ -325,7 +319,8 @@ def _first_keys(schema: _Schema, rtype: Any, steps: tuple[Step, ...]) -> frozens
         return None
     if any(kind in _NEEDS_EMPTY for kind, _ in steps):
         return None
-    return _first_keys_cached(schema, rtype, steps[0][1])
+    found = schema.child(rtype, steps[0][1])
+    return frozenset(key for key, _, _ in found[1]) if found else frozenset({steps[0][1]})
 
 
 def _union(schema: _Schema, pipelines: list[Pipeline]) -> Extractor:
@@ -336,13 +331,19 @@ def _union(schema: _Schema, pipelines: list[Pipeline]) -> Extractor:
         by_root.setdefault(root, []).append(steps)
     common = [steps for root in _RESOURCE_TYPES for steps in by_root.get(root, ())]
 
+    plans: dict[Any, list[tuple[tuple[Step, ...], frozenset[str] | None]]] = {}
+
+    def plan(rtype: Any) -> list[tuple[tuple[Step, ...], frozenset[str] | None]]:
+        own = by_root.get(rtype, []) if isinstance(rtype, str) else []
+        found = plans[rtype] = [(steps, _first_keys(schema, rtype, steps)) for steps in (*common, *own)]
+        return found
+
     def extract(resource: dict[str, Any]) -> list[Node]:
         rtype = resource.get("resourceType")
         out: list[Node] = []
-        own = by_root.get(rtype, []) if isinstance(rtype, str) else []
-        for steps in (*common, *own):
-            keys = _first_keys(schema, rtype, steps)
-            if keys is not None and keys.isdisjoint(resource.keys()):
+        present = resource.keys()
+        for steps, keys in plans.get(rtype) or plan(rtype):
+            if keys is not None and keys.isdisjoint(present):
                 continue
             nodes = [Node(resource, rtype, rtype)]
             for step in steps:

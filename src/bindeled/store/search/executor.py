@@ -20,7 +20,7 @@ from ..base import Clock, Dialect, Store, StoredResource, Transaction, utc_now
 from ._params import Params
 from .compile import COLUMNS, compile_count, compile_search
 
-__all__ = ["MAX_INCLUDED", "MAX_ITERATE", "SearchResult", "search"]
+__all__ = ["MAX_INCLUDED", "MAX_ITERATE", "Run", "SearchResult", "fetch_current", "forward_references", "search", "to_stored"]
 
 MAX_ITERATE = 4
 MAX_INCLUDED = 1000
@@ -85,7 +85,7 @@ async def _included(
             break
         keys: list[Key] = []
         for inc in forward:
-            keys += await _forward(run, dialect, inc, frontier, iterating=round_ > 0)
+            keys += await forward_references(run, dialect, inc, frontier, iterating=round_ > 0)
         for inc in reverse:
             keys += await _reverse(run, dialect, inc, frontier)
         new = [k for k in dict.fromkeys(keys) if k not in seen][: MAX_INCLUDED - len(out)]
@@ -103,7 +103,7 @@ def _by_type(resources: list[StoredResource]) -> dict[str, list[str]]:
     return grouped
 
 
-async def _forward(
+async def forward_references(
     run: Run, dialect: Dialect, inc: Include, frontier: list[StoredResource], *, iterating: bool
 ) -> list[Key]:
     keys: list[Key] = []
