@@ -148,7 +148,7 @@ def generate(directory: Path, lab_rows: int, contact_rows: int, seed: int) -> di
     return {name: frame.height for name, frame in frames.items()}
 
 
-def _haiba(directory: str) -> dict[str, float]:
+def run_haiba(directory: str) -> dict[str, float]:
     from bindeled.surveillance.haiba import LEVELS, HaibaData, run
 
     began = time.perf_counter()
@@ -164,7 +164,7 @@ def _haiba(directory: str) -> dict[str, float]:
     }
 
 
-def _duckdb(directory: str) -> dict[str, float]:
+def run_duckdb_scan(directory: str) -> dict[str, float]:
     import duckdb
 
     began = time.perf_counter()
@@ -188,7 +188,7 @@ def _peak_rss_mb() -> float:
 
 def _measure(target: str, directory: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     cpu = time.process_time()
-    out = _haiba(directory) if target == "haiba" else _duckdb(directory)
+    out = run_haiba(directory) if target == "haiba" else run_duckdb_scan(directory)
     out["cpu_seconds"] = time.process_time() - cpu
     out["peak_rss_mb"] = _peak_rss_mb()
     queue.put(out)

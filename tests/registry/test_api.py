@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import bindeled.registry as registry
+from bindeled import registry
 
 
 def test_public_names() -> None:
@@ -28,12 +28,14 @@ def test_public_names() -> None:
             "SorTree",
             "Validity",
             "diff_trees",
+            "dump_export",
             "import_into",
             "is_valid_gln",
             "iter_entities",
             "load_export",
             "synthetic_region",
             "tree_resources",
+            "write_export",
         ]
     )
     assert all(hasattr(registry, name) for name in registry.__all__)

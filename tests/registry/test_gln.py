@@ -27,7 +27,9 @@ def test_hand_computed_check_digit() -> None:
     assert gln_check_digit("579000014122") == 7
 
 
-@pytest.mark.parametrize("bad", ["", "579000014122", "57900001412270", "5790000141228", "57900001412a7", "５７９０００014122７"])
+@pytest.mark.parametrize(
+    "bad", ["", "579000014122", "57900001412270", "5790000141228", "57900001412a7", "５７９０００014122７"]
+)
 def test_invalid_glns(bad: str) -> None:
     assert not is_valid_gln(bad)
 

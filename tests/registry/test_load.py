@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bindeled.registry import Level, SorExport, SorFormatError, iter_entities, load_export
+from bindeled.registry import Level, LoadIssue, SorExport, SorFormatError, iter_entities, load_export
 from bindeled.registry.load import SorHeader
 from bindeled.registry.model import Address, Contact, Validity
 
@@ -53,7 +53,9 @@ def test_sygehus_sample(sygehus: SorExport) -> None:
     assert owner_.postal_address == Address(
         street_name="Hestetorvet", building="8", postcode="4000", district_name="Roskilde", country="DK"
     )
-    assert owner_.contact == Contact(phone="46361266", email="J.Thulesen@dadlnet.dk", website="www.roskildeojenklinik.dk")
+    assert owner_.contact == Contact(
+        phone="46361266", email="J.Thulesen@dadlnet.dk", website="www.roskildeojenklinik.dk"
+    )
     assert hospital.type_code == "22232009"
     assert (hospital.shak, department.shak, section.shak) == ("2529", "252901", "2529010")
     assert hospital.ean is None and hospital.ean_inherited is False
@@ -147,7 +149,7 @@ def test_unknown_elements_are_reported_not_dropped_silently() -> None:
 
 def test_invalid_gln_is_reported_and_left_out() -> None:
     ean = "<EanLocationCodeEntity><EanLocationCode>5790000141228</EanLocationCode></EanLocationCodeEntity>"
-    seen = []
+    seen: list[LoadIssue] = []
     result = load_export(export(owner(extra=ean)), on_issue=seen.append)
     assert result.entities[0].ean is None
     assert [i.code for i in result.issues] == ["invalid-gln"]
@@ -177,7 +179,11 @@ def test_country_scheme_other_than_iso_is_reported() -> None:
         ),
         (b"<Other/>", "root element Other is not SorTree", "/"),
         (b"<SorTree/>", "root element SorTree is not in the SOR namespace", "/"),
-        (export(owner(code="123")), "at least 11 digits", "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner/SorIdentifier"),
+        (
+            export(owner(code="123")),
+            "at least 11 digits",
+            "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner/SorIdentifier",
+        ),
         (
             export(owner(extra="<SorStatus><FromDate>26-01-2010</FromDate></SorStatus>")),
             "Not a date",
@@ -194,18 +200,32 @@ def test_country_scheme_other_than_iso_is_reported() -> None:
             "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner/SorStatus",
         ),
         (
-            export(owner(extra="<OrganizationalUnitInformation><PatientsAdmittedIndicator>ja"
-                           "</PatientsAdmittedIndicator></OrganizationalUnitInformation>")),
+            export(
+                owner(
+                    extra="<OrganizationalUnitInformation><PatientsAdmittedIndicator>ja"
+                    "</PatientsAdmittedIndicator></OrganizationalUnitInformation>"
+                )
+            ),
             "Not a boolean",
             "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner/OrganizationalUnitInformation/PatientsAdmittedIndicator",
         ),
-        (export(owner(extra="<EntityName>Igen</EntityName>")), "may appear only once", "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner/EntityName"),
         (
-            export("<InstitutionOwnerEntity><InstitutionOwner><EntityName>x</EntityName></InstitutionOwner></InstitutionOwnerEntity>"),
+            export(owner(extra="<EntityName>Igen</EntityName>")),
+            "may appear only once",
+            "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner/EntityName",
+        ),
+        (
+            export(
+                "<InstitutionOwnerEntity><InstitutionOwner><EntityName>x</EntityName></InstitutionOwner></InstitutionOwnerEntity>"
+            ),
             "without SorIdentifier",
             "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner",
         ),
-        (export("<InstitutionOwnerEntity/>"), "without its InstitutionOwner record", "/SorTree/InstitutionOwnerEntity[1]"),
+        (
+            export("<InstitutionOwnerEntity/>"),
+            "without its InstitutionOwner record",
+            "/SorTree/InstitutionOwnerEntity[1]",
+        ),
         (
             export(owner(extra="<SorIdentifier>11111000016001</SorIdentifier>")),
             "may appear only once",
@@ -227,8 +247,13 @@ def test_country_scheme_other_than_iso_is_reported() -> None:
             "/SorTree",
         ),
         (
-            export(owner(extra="<EntityName><b>x</b></EntityName>".replace("<EntityName>", "<LocalCode>", 1)
-                           .replace("</EntityName>", "</LocalCode>"))),
+            export(
+                owner(
+                    extra="<EntityName><b>x</b></EntityName>".replace("<EntityName>", "<LocalCode>", 1).replace(
+                        "</EntityName>", "</LocalCode>"
+                    )
+                )
+            ),
             "found child elements",
             "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner/LocalCode",
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -13,8 +14,8 @@ TODAY = date(2026, 1, 1)
 OWNER, INSTITUTION = "11111000016001", "22222000016002"
 
 
-def unit(code: str, **fields: object) -> SorEntity:
-    return SorEntity(code, Level.UNIT, f"unit {code}", INSTITUTION, **fields)  # type: ignore[arg-type]
+def unit(code: str, **fields: Any) -> SorEntity:
+    return SorEntity(code, Level.UNIT, f"unit {code}", INSTITUTION, **fields)
 
 
 ENDED = Validity(date(2000, 1, 1), date(2025, 6, 30), date(2000, 1, 1))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bindeled.errors import InvalidRequest, NotFound
-from bindeled.registry import Address, Contact, EanLocation, Level, SorEntity, SorExport, SorTree
+from bindeled.registry import Address, Contact, EanLocation, Inherited, Level, SorEntity, SorExport, SorTree
 from bindeled.registry.model import Validity
 
 OWNER, HOSPITAL, DEPARTMENT, SECTION = "347801000016001", "347811000016004", "347821000016008", "347831000016005"
@@ -121,7 +123,11 @@ def test_active_leaves_out_units_under_a_closed_parent() -> None:
             SorEntity("33333000016003", Level.UNIT, "u", "22222000016002"),
         ]
     )
-    assert [e.sor_code for e in tree.active(date(2020, 12, 31))] == ["11111000016001", "22222000016002", "33333000016003"]
+    assert [e.sor_code for e in tree.active(date(2020, 12, 31))] == [
+        "11111000016001",
+        "22222000016002",
+        "33333000016003",
+    ]
     assert [e.sor_code for e in tree.active(date(2021, 1, 1))] == ["11111000016001"]
 
 
@@ -152,12 +158,13 @@ def test_inherited_values_come_from_the_nearest_ancestor_that_has_them(tree: Sor
     for entity in tree:
         lineage = [entity, *tree.ancestors(entity.sor_code)]
         resolved = tree.resolve(entity.sor_code)
-        for value, pick in [
+        checks: list[tuple[Inherited[Any] | None, Callable[[SorEntity], object]]] = [
             (resolved.phone, lambda e: e.contact.phone),
             (resolved.email, lambda e: e.contact.email),
             (resolved.postal_address, lambda e: e.postal_address),
             (resolved.ean, lambda e: e.ean),
-        ]:
+        ]
+        for value, pick in checks:
             holders = [e for e in lineage if pick(e) is not None]
             if not holders:
                 assert value is None

@@ -165,7 +165,8 @@ async def test_sqlite_custom_migrations_run_in_order_and_fail_atomically(tmp_pat
     store = SQLiteStore(path, migrations=broken)
     with pytest.raises(Exception, match="missing"):
         await store.open()
-    await store.close()
+    with pytest.raises(RuntimeError, match="not open"):  # a failed open leaves nothing behind
+        await store.read("Patient", "x")
     store = SQLiteStore(path, migrations=broken[:2], auto_migrate=False)
     await store.open()
     try:

@@ -4,10 +4,11 @@
 ``tree`` links them and resolves inherited address, phone and EAN; ``lookup`` finds entities by SHAK,
 ydernummer, EAN and SOR code as of a date; ``fhir`` turns the tree into DK-core Organization, Location
 and Endpoint resources with stable ids; ``diff`` reports what a re-import changed; ``importer`` writes the
-resources through the store; ``synthetic`` builds the demo's Region Syddanmark.
+resources through the store; ``dump`` writes the export format back out; ``synthetic`` builds the demo's Region Syddanmark.
 """
 
 from .diff import ChangeKind, EntityChange, FieldChange, SorDiff, diff_trees
+from .dump import dump_export, write_export
 from .fhir import tree_resources
 from .gln import is_valid_gln
 from .importer import ImportResult, import_into
@@ -38,10 +39,12 @@ __all__ = [
     "SorTree",
     "Validity",
     "diff_trees",
+    "dump_export",
     "import_into",
     "is_valid_gln",
     "iter_entities",
     "load_export",
     "synthetic_region",
     "tree_resources",
+    "write_export",
 ]

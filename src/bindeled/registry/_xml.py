@@ -8,7 +8,6 @@ data; a GP practice's name can be a person's name, so names stay out.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -44,15 +43,25 @@ class SorFormatError(InvalidRequest):
         self.line = line
 
 
-@dataclass(frozen=True, slots=True)
 class Ctx:
-    """Where a reader is (element path) and where it reports what it noticed."""
+    """Where a reader is (element path) and where it reports what it noticed.
 
-    path: str
-    report: Callable[[LoadIssue], None]
+    The path string is only built when needed (an error or an issue): most elements never need it.
+    """
+
+    __slots__ = ("_base", "_name", "_parent", "report")
+
+    def __init__(
+        self, path: str, report: Callable[[LoadIssue], None], *, parent: Ctx | None = None, name: str = ""
+    ) -> None:
+        self._base, self._parent, self._name, self.report = path, parent, name, report
+
+    @property
+    def path(self) -> str:
+        return f"{self._parent.path}/{self._name}" if self._parent is not None else self._base
 
     def child(self, name: str) -> Ctx:
-        return Ctx(f"{self.path}/{name}", self.report)
+        return Ctx("", self.report, parent=self, name=name)
 
     def fail(self, message: str, elem: etree._Element) -> SorFormatError:
         return SorFormatError(message, self.path, elem.sourceline)
@@ -84,8 +93,8 @@ def _elements(elem: etree._Element, ctx: Ctx) -> list[etree._Element]:
 
 def read_text(elem: etree._Element, ctx: Ctx) -> str | None:
     """The trimmed text of a leaf element; None when empty."""
-    if _elements(elem, ctx):
-        raise ctx.fail("Expected a value, found child elements", elem)
+    if len(elem):
+        raise ctx.fail("Expected a value, found child elements or entity references", elem)
     text = (elem.text or "").strip()
     return text or None
 

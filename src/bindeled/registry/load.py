@@ -61,14 +61,19 @@ class SorHeader:
 
 @dataclass(slots=True)
 class _Frame:
-    """One open element: its name, its position among same-named siblings, and its path."""
+    """One open element the streamer tracks (the root, an entity wrapper, a record, a header field)."""
 
+    elem: etree._Element
     name: str
     path: str
     counts: dict[str, int] = field(default_factory=dict)
     sor_code: str | None = None
     """For an entity wrapper: the SOR code of its record, once read."""
     seen_record: bool = False
+
+
+_TAGS = [f"{{{SOR_NAMESPACE}}}{name}" for name in ("SorTree", *_WRAPPER_PARENTS, *_RECORD_OF.values(), *_HEADER)]
+"""Only these elements produce parse events; a record's inside is read as a subtree once it closes."""
 
 
 def _open(source: Source) -> IO[bytes] | str:
@@ -79,11 +84,23 @@ def _open(source: Source) -> IO[bytes] | str:
     return source
 
 
+def _check_root(root: etree._Element | None) -> None:
+    if root is None:
+        raise SorFormatError("Not a SOR export: no root element", "/")
+    if root.getroottree().docinfo.doctype:
+        raise SorFormatError("A DOCTYPE is not accepted in a SOR export", "/", root.sourceline)
+    if root.tag == f"{{{SOR_NAMESPACE}}}SorTree":
+        return
+    name = local_name(root)
+    problem = "is not in the SOR namespace" if name == "SorTree" else "is not SorTree"
+    raise SorFormatError(f"Not a SOR export: root element {name} {problem}", "/", root.sourceline)
+
+
 def _events(source: Source) -> Iterator[tuple[str, etree._Element]]:
-    parser_source = _open(source)
     events = etree.iterparse(
-        parser_source,
+        _open(source),
         events=("start", "end"),
+        tag=_TAGS,
         resolve_entities=False,
         load_dtd=False,
         no_network=True,
@@ -95,10 +112,11 @@ def _events(source: Source) -> Iterator[tuple[str, etree._Element]]:
     checked = False
     for event, elem in events:
         if not checked:
-            if elem.getroottree().docinfo.doctype:
-                raise SorFormatError("A DOCTYPE is not accepted in a SOR export", "/", elem.sourceline)
+            _check_root(elem.getroottree().getroot())
             checked = True
         yield event, elem
+    if not checked:
+        _check_root(events.root)
 
 
 class _Streamer:
@@ -113,45 +131,38 @@ class _Streamer:
 
     def start(self, elem: etree._Element) -> None:
         name = local_name(elem)
-        if not self.stack:
-            self._check_root(elem, name)
-            self.stack.append(_Frame(name, f"/{name}"))
+        parent_elem = elem.getparent()
+        if parent_elem is None:
+            self.stack.append(_Frame(elem, name, f"/{name}"))
             return
         parent = self.stack[-1]
-        index = parent.counts[name] = parent.counts.get(name, 0) + 1
-        path = f"{parent.path}/{name}[{index}]" if name in _WRAPPER_PARENTS or index > 1 else f"{parent.path}/{name}"
-        self.stack.append(_Frame(name, path))
         if name in _WRAPPER_PARENTS:
-            if parent.name not in _WRAPPER_PARENTS[name]:
-                raise SorFormatError(f"{name} is misplaced inside {parent.name}", path, elem.sourceline)
-            if parent.name != "SorTree" and not parent.seen_record:
-                raise SorFormatError(f"{name} before its parent's record", path, elem.sourceline)
+            self._start_wrapper(elem, name, parent, parent_elem)
+        elif parent_elem is parent.elem and (_RECORD_OF.get(parent.name) == name or _is_header(parent, name)):
+            self.stack.append(_Frame(elem, name, f"{parent.path}/{name}"))
 
-    def _check_root(self, elem: etree._Element, name: str) -> None:
-        if elem.tag == f"{{{SOR_NAMESPACE}}}SorTree":
-            return
-        problem = "is not in the SOR namespace" if name == "SorTree" else "is not SorTree"
-        raise SorFormatError(f"Not a SOR export: root element {name} {problem}", "/", elem.sourceline)
+    def _start_wrapper(self, elem: etree._Element, name: str, parent: _Frame, parent_elem: etree._Element) -> None:
+        index = parent.counts[name] = parent.counts.get(name, 0) + 1
+        path = f"{parent.path}/{name}[{index}]"
+        if parent_elem is not parent.elem or parent.name not in _WRAPPER_PARENTS[name]:
+            raise SorFormatError(f"{name} is misplaced inside {local_name(parent_elem)}", path, elem.sourceline)
+        if parent.name != "SorTree" and not parent.seen_record:
+            raise SorFormatError(f"{name} before its parent's record", path, elem.sourceline)
+        self.stack.append(_Frame(elem, name, path))
 
     def end(self, elem: etree._Element) -> SorEntity | None:
-        frame = self.stack.pop()
-        parent = self.stack[-1] if self.stack else None
-        entity = None
-        if parent is None:
-            pass
-        elif parent.name in _RECORD_OF and frame.name == _RECORD_OF[parent.name]:
-            entity = self._record(elem, frame, parent)
-        elif frame.name in _WRAPPER_PARENTS:
-            self._close_wrapper(elem, frame)
-        elif parent.name == "SorTree" and frame.name in _HEADER:
-            self._read_header(elem, frame)
-        elif parent.name == "SorTree" or parent.name in _RECORD_OF:
-            self.report(
-                LoadIssue(frame.path, elem.sourceline, f"Unexpected element {frame.name} ignored", "unknown-element")
-            )
-        else:
+        if not self.stack or self.stack[-1].elem is not elem:
             return None
-        _free(elem)
+        frame = self.stack.pop()
+        entity = None
+        if not self.stack or frame.name in _WRAPPER_PARENTS:
+            self._close_container(frame)
+        elif frame.name in _HEADER:
+            self._read_header(elem, frame)
+        else:
+            entity = self._record(elem, frame, self.stack[-1])
+        if self.stack:
+            self._free(elem, self.stack[-1])
         return entity
 
     def _record(self, elem: etree._Element, frame: _Frame, wrapper: _Frame) -> SorEntity:
@@ -163,11 +174,20 @@ class _Streamer:
         wrapper.sor_code, wrapper.seen_record = entity.sor_code, True
         return entity
 
-    def _close_wrapper(self, elem: etree._Element, frame: _Frame) -> None:
-        if not frame.seen_record:
-            raise SorFormatError(
-                f"{frame.name} without its {_RECORD_OF[frame.name]} record", frame.path, elem.sourceline
-            )
+    def _close_container(self, frame: _Frame) -> None:
+        """At the end of the root or a wrapper: a wrapper needs its record; leftovers are reported."""
+        if frame.name in _RECORD_OF and not frame.seen_record:
+            record = _RECORD_OF[frame.name]
+            raise SorFormatError(f"{frame.name} without its {record} record", frame.path, frame.elem.sourceline)
+        for child in frame.elem:
+            self._report_unknown(child, frame)
+
+    def _report_unknown(self, child: etree._Element, container: _Frame) -> None:
+        name = local_name(child)
+        known = name in _WRAPPER_PARENTS or name == _RECORD_OF.get(container.name) or _is_header(container, name)
+        if isinstance(child.tag, str) and not (known and child.tag.startswith(f"{{{SOR_NAMESPACE}}}")):
+            message = f"Unexpected element {name} ignored"
+            self.report(LoadIssue(f"{container.path}/{name}", child.sourceline, message, "unknown-element"))
 
     def _read_header(self, elem: etree._Element, frame: _Frame) -> None:
         ctx = Ctx(frame.path, self.report)
@@ -176,14 +196,19 @@ class _Streamer:
         else:
             self.header.snapshot_date = read_date(elem, ctx)
 
+    def _free(self, elem: etree._Element, container: _Frame) -> None:
+        """Drop a finished element's content and its elder siblings, so the parsed tree never grows.
 
-def _free(elem: etree._Element) -> None:
-    """Drop a finished element and its finished elder siblings, so the parsed tree never grows."""
-    elem.clear(keep_tail=False)
-    parent = elem.getparent()
-    if parent is not None:
-        while elem.getprevious() is not None:
-            del parent[0]
+        Elder siblings the streamer did not track are reported before they go.
+        """
+        elem.clear(keep_tail=False)
+        while (previous := elem.getprevious()) is not None:
+            self._report_unknown(previous, container)
+            del container.elem[0]
+
+
+def _is_header(frame: _Frame, name: str) -> bool:
+    return frame.name == "SorTree" and name in _HEADER
 
 
 def iter_entities(source: Source, header: SorHeader | None = None) -> Iterator[SorEntity]:

@@ -111,7 +111,12 @@ class PostgresStore:
             raise RuntimeError("The store is already open")
         self._pool = await asyncpg.create_pool(self.dsn, min_size=self.min_size, max_size=self.max_size)
         if self.auto_migrate:
-            await self.migrate()
+            try:
+                await self.migrate()
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await self.close()
+                raise
 
     async def close(self) -> None:
         """Close the pool, waiting for connections in use to be released. Safe to call twice."""

@@ -98,7 +98,12 @@ class SQLiteStore:
         if not self.memory:
             self._reader_threads = ThreadPoolExecutor(self.readers, thread_name_prefix="bindeled-sqlite-reader")
         if self.auto_migrate:
-            await self.migrate()
+            try:
+                await self.migrate()
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await self.close()
+                raise
 
     async def close(self) -> None:
         """Wait for running work, then close every connection. Safe to call twice."""

@@ -16,7 +16,7 @@ from bindeled.fhir import jsonio
 from bindeled.fhir.definitions import Definitions
 from bindeled.fhir.search import parse_search
 from bindeled.store.base import Store
-from bindeled.store.search import search
+from bindeled.store.search import everything, search
 
 pytestmark = pytest.mark.anyio
 
@@ -198,3 +198,22 @@ async def test_compartment_search(store: Store, definitions: Definitions) -> Non
     assert await ids("Patient", ("Patient", "f001"), []) == {"f001"}
     with pytest.raises(NotFound):
         parse_search("CodeSystem", [], definitions, strict=True, compartment=("Patient", "f001"))
+
+
+async def test_everything(store: Store, definitions: Definitions) -> None:
+    await load_examples(store, definitions.folder)
+    found = await everything(store, definitions, "Patient", "f001")
+    keys = [(r.resource_type, r.id) for r in found]
+    assert keys[0] == ("Patient", "f001")
+    assert sorted(keys[1:]) == [("Observation", i) for i in ("ekg", "f001", "f002", "f003", "f004", "f005", "unsat")]
+    # pat2's observations, and pat1, which pat2 links to (Patient.link.other): referenced resources
+    # come along.
+    only = await everything(store, definitions, "Patient", "pat2", types=("Observation",))
+    assert {(r.resource_type, r.id) for r in only} == {
+        ("Patient", "pat2"),
+        ("Observation", "bmd"),
+        ("Observation", "date-lastmp"),
+        ("Patient", "pat1"),
+    }
+    with pytest.raises(NotFound):
+        await everything(store, definitions, "Patient", "nobody")

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -66,19 +65,13 @@ def format_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f").rjust(len(MIN_DATE), "0")
 
 
-def _zone(tz: str | None) -> ZoneInfo | Any:
+def _zone(tz: str | None) -> tzinfo:
     if tz is None:
         return LOCAL_TZ
     if tz == "Z":
         return UTC
     sign = -1 if tz[0] == "-" else 1
-    return _fixed(sign * (int(tz[1:3]) * 60 + int(tz[4:6])))
-
-
-def _fixed(minutes: int) -> Any:
-    from datetime import timezone
-
-    return timezone(timedelta(minutes=minutes))
+    return timezone(timedelta(minutes=sign * (int(tz[1:3]) * 60 + int(tz[4:6]))))
 
 
 def _start_and_step(m: re.Match[str]) -> tuple[datetime, str, int]:

@@ -2,7 +2,7 @@
 
 The page is fetched with one row more than asked, so whether a next page exists is known without
 counting. The total is counted only when the client asks for it (``_total=accurate`` or
-``estimate``), or is known for free (the last page). Included resources (``_include``,
+``estimate``, ``_summary=count``, ``_count=0``), or is known for free (the last page). Included resources (``_include``,
 ``_revinclude``, with ``:iterate`` up to :data:`MAX_ITERATE` rounds) are fetched after the page,
 at most :data:`MAX_INCLUDED` of them.
 """
@@ -20,7 +20,16 @@ from ..base import Clock, Dialect, Store, StoredResource, Transaction, utc_now
 from ._params import Params
 from .compile import COLUMNS, compile_count, compile_search
 
-__all__ = ["MAX_INCLUDED", "MAX_ITERATE", "Run", "SearchResult", "fetch_current", "forward_references", "search", "to_stored"]
+__all__ = [
+    "MAX_INCLUDED",
+    "MAX_ITERATE",
+    "Run",
+    "SearchResult",
+    "fetch_current",
+    "forward_references",
+    "search",
+    "to_stored",
+]
 
 MAX_ITERATE = 4
 MAX_INCLUDED = 1000
@@ -62,7 +71,7 @@ async def search(
         more = len(resources) > request.count
         resources = resources[: request.count]
     total = None
-    if request.total in ("accurate", "estimate") or request.summary == "count":
+    if request.total in ("accurate", "estimate") or request.summary == "count" or request.count == 0:
         counted = compile_count(request, store.dialect, now)
         total = int((await run(counted.sql, counted.params))[0][0])
     elif request.total is None and not more and (resources or request.offset == 0):

@@ -123,7 +123,13 @@ def _community_onset(events: pl.DataFrame, windows: pl.DataFrame, rule: Infectio
 
 def classify(events: pl.DataFrame, windows: pl.DataFrame, rule: InfectionRule) -> pl.DataFrame:
     """Add ``class`` and ``admission`` (the admission the event is attributed to, if any)."""
-    located = _community_onset(_in_window(events, windows, rule), windows, rule)
+    located = _in_window(events, windows, rule)
+    if rule.community_onset_followup is None and rule.indeterminate_until is None:
+        klass = pl.when(pl.col("ha_admission").is_not_null()).then(pl.lit("HA")).otherwise(pl.lit("community"))
+        located = located.with_columns(klass.alias("class"), ref_admission=pl.lit(None, dtype=pl.Int64))
+        located = located.with_columns(ref_end=pl.lit(None, dtype=located.schema["sampled_at"]))
+    else:
+        located = _community_onset(located, windows, rule)
     admission = (
         pl.when(pl.col("class") == "HA")
         .then(pl.col("ha_admission"))

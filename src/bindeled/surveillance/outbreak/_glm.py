@@ -99,8 +99,9 @@ class GlmFit:
         """Estimate and two-sided t-test p-value of one design column (quasi families)."""
         pos = int(np.sum(self.kept[:column]))
         est = float(self.coefficients[pos])
-        se = float(np.sqrt(dispersion * self.cov_unscaled[pos, pos]))
-        tval = est / se
+        se = np.sqrt(dispersion * self.cov_unscaled[pos, pos])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tval = np.float64(est) / se
         return est, float(2.0 * stats.t.sf(abs(tval), self.df_residual))
 
     def predict_link(self, x0: Array, offset: float, dispersion: float) -> tuple[float, float]:

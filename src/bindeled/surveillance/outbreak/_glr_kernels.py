@@ -88,68 +88,91 @@ def cases_poisson(x: Array, mu: Array, n: int, c: float, direction: int, window:
     return hi
 
 
-def _nb_score(kappa: Array, x: Array, mu: Array, mask: Array, alpha: float) -> tuple[Array, Array]:
-    e = np.exp(kappa)[:, None] * mu[None, :]
-    d = 1.0 + alpha * e
-    score = np.sum(mask * (x[None, :] - e) / d, axis=1)
-    fisher = np.exp(kappa) * np.sum(mask * mu[None, :] * (alpha * x[None, :] + 1.0) / d**2, axis=1)
-    return score, fisher
+def _nb_newton(kappa: Array, x: Array, mu: Array, mask: Array, alpha: float) -> Array:
+    """R's Newton iteration for the NB intercept change, one row of ``mask`` per chain.
 
-
-def _nb_kappa(x: Array, mu: Array, mask: Array, alpha: float) -> Array:
-    """The NB intercept-change MLE per candidate change point (rows of ``mask``).
-
-    The log likelihood is concave in κ, so Newton's method safeguarded by a shrinking bracket
-    finds the root R's plain Newton iteration converges to, without its occasional overflow.
-    Roots below -18 (where R stops iterating) are reported as -18: the tested direction clips them.
+    Copied step for step (start, tolerance 1e-6 on κ, stop below -18, NaN ends the loop) because
+    R's result depends on it: where the plain iteration diverges R reports κ = 0, not the MLE.
     """
-    rows = mask.shape[0]
-    kappa = np.full(rows, 0.5)
-    lo = np.full(rows, -18.0)
-    hi = np.full(rows, 50.0)
-    active = np.ones(rows, dtype=bool)
-    for _ in range(200):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        kap = kappa[idx]
-        score, fisher = _nb_score(kap, x, mu, mask[idx], alpha)
-        up = score > 0
-        lo[idx] = np.where(up, kap, lo[idx])
-        hi[idx] = np.where(up, hi[idx], kap)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = kap + score / fisher
-        bad = ~np.isfinite(newton) | (newton <= lo[idx]) | (newton >= hi[idx])
-        new = np.where(bad, (lo[idx] + hi[idx]) / 2.0, newton)
-        kappa[idx] = new
-        done = (np.abs(new - kap) <= 1e-12) | (hi[idx] - lo[idx] <= 1e-12) | (hi[idx] <= -18.0)
-        active[idx[done]] = False
-    return kappa
+    old = np.full(kappa.shape[0], 0.4)
+    new = kappa.copy()
+    active = (new > -18) & (np.abs(new - old) > 1e-6)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(1000):
+            idx = np.flatnonzero(active)
+            if idx.size == 0:
+                break
+            kap = new[idx]
+            ek = np.exp(kap)
+            e = ek[:, None] * mu[None, :]
+            d = 1.0 + alpha * e
+            m = mask[idx]
+            score = np.sum(np.where(m, (x[None, :] - e) / d, 0.0), axis=1)
+            fisher = ek * np.sum(np.where(m, mu[None, :] * (alpha * x[None, :] + 1.0) / d**2, 0.0), axis=1)
+            step = kap + score / fisher
+            old[idx] = kap
+            new[idx] = step
+            active[idx] = (step > -18) & (np.abs(step - kap) > 1e-6)
+    return new
+
+
+def _fmax0(values: Array, direction: int) -> Array:
+    """``dir * fmax(0, dir * v)`` with C's ``fmax`` (a NaN argument loses)."""
+    v = direction * values
+    return np.asarray(direction * np.where(np.isnan(v), 0.0, np.maximum(0.0, v)), dtype=np.float64)
+
+
+def _nb_lnk(kappa: Array, x: Array, mu: Array, mask: Array, alpha: float) -> Array:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ratio = np.log((1 + alpha * mu[None, :]) / (1 + alpha * mu[None, :] * np.exp(kappa)[:, None]))
+        terms = kappa[:, None] * x[None, :] + (x[None, :] + 1 / alpha) * ratio
+    return np.asarray(np.sum(np.where(mask, terms, 0.0), axis=1), dtype=np.float64)
+
+
+def negbin_glr_block(
+    x: Array, mu: Array, ns: NDArray[np.int64], alpha: float, m_tilde: int, big_m: int, direction: int
+) -> Array:
+    """The NB GLR statistic at each week in ``ns`` (0-based), R's chains run side by side."""
+    lows = np.zeros_like(ns) if big_m == -1 else np.maximum(0, ns - big_m)
+    ups = ns - (m_tilde - 1)
+    best = np.full(ns.shape[0], _NEG)
+    kappa = np.full(ns.shape[0], 0.5)
+    width = int(ns.max()) + 1
+    cols = np.arange(width)
+    xs, ms = x[:width], mu[:width]
+    for k in range(int(lows.min()), int(ups.max()) + 1):
+        rows = np.flatnonzero((lows <= k) & (k <= ups))
+        if rows.size == 0:
+            continue
+        mask = (cols[None, :] >= k) & (cols[None, :] <= ns[rows, None])
+        kappa[rows] = _fmax0(_nb_newton(kappa[rows], xs, ms, mask, alpha), direction)
+        lnk = _nb_lnk(kappa[rows], xs, ms, mask, alpha)
+        better = lnk > best[rows]
+        best[rows[better]] = lnk[better]
+    return best
 
 
 def negbin_glr_at(x: Array, mu: Array, n: int, alpha: float, m_tilde: int, big_m: int, direction: int) -> float:
     """The negative binomial GLR statistic at week ``n`` (0-based) of a segment."""
-    low = 0 if big_m == -1 else max(0, n - big_m)
-    up = n - (m_tilde - 1)
-    if up < low:
-        return _NEG
-    xs, ms = x[: n + 1], mu[: n + 1]
-    ks = np.arange(low, up + 1)
-    mask = (np.arange(n + 1)[None, :] >= ks[:, None]).astype(float)
-    kappa = direction * np.maximum(0.0, direction * _nb_kappa(xs, ms, mask, alpha))
-    ratio = np.log((1 + alpha * ms[None, :]) / (1 + alpha * ms[None, :] * np.exp(kappa)[:, None]))
-    lnk = np.sum(mask * (kappa[:, None] * xs[None, :] + (xs[None, :] + 1 / alpha) * ratio), axis=1)
-    return _nanmax(lnk)
+    return float(negbin_glr_block(x, mu, np.array([n]), alpha, m_tilde, big_m, direction)[0])
 
 
 def glr_negbin(
-    x: Array, mu: Array, alpha: float, c: float, m_tilde: int, big_m: int, direction: int
+    x: Array, mu: Array, alpha: float, c: float, m_tilde: int, big_m: int, direction: int, block: int = 16
 ) -> tuple[Array, int]:
-    """Negative binomial GLR statistic per week of the segment, up to the first alarm."""
+    """Negative binomial GLR statistic per week of the segment, up to the first alarm.
+
+    Weeks are computed a block at a time, so little work is wasted past an alarm.
+    """
     val = np.zeros(x.shape[0])
-    for n in range(max(m_tilde - 1, 0), x.shape[0]):
-        val[n] = negbin_glr_at(x, mu, n, alpha, m_tilde, big_m, direction)
-        if val[n] >= c:
+    start = max(m_tilde - 1, 0)
+    for lo in range(start, x.shape[0], block):
+        ns = np.arange(lo, min(lo + block, x.shape[0]))
+        val[ns] = negbin_glr_block(x, mu, ns, alpha, m_tilde, big_m, direction)
+        hits = np.flatnonzero(val[ns] >= c)
+        if hits.size:
+            n = int(ns[hits[0]])
+            val[n + 1 :] = 0.0
             return val, n + 1
     return val, x.shape[0] + 1
 

@@ -91,7 +91,7 @@ def _final_model(d: _Data, c: FarringtonFlexibleControl, pop: float) -> tuple[Fa
     test_disp, se_disp = _inference_dispersion(model, c)
     eta, _ = _predict(model, d, c, se_disp, pop)
     _, p = model.fit.t_test(1, test_disp)
-    keep = c.b >= 3 and p < c.pThresholdTrend and math.exp(eta) <= float(np.max(d.y))
+    keep = c.b >= 3 and p < c.pThresholdTrend and _exp(eta) <= float(np.max(d.y))
     if keep:
         return model, True
     refit = _fit(d, c, False)
@@ -100,7 +100,7 @@ def _final_model(d: _Data, c: FarringtonFlexibleControl, pop: float) -> tuple[Fa
 
 def _noufaily(eta: float, se: float, phi: float, alpha: float, y: float, method: str) -> tuple[float, float, float]:
     """(upper, pvalue, score) for nbPlugin / muan; the score uses the log-scale ``eta`` as R does."""
-    mu = math.exp(eta) if method == "nbPlugin" else math.exp(eta + se * float(special.ndtri(1 - alpha)))
+    mu = _exp(eta) if method == "nbPlugin" else _exp(eta + se * float(special.ndtri(1 - alpha)))
     if math.isinf(mu):
         return _NAN, _NAN, _NAN
     if phi > 1:
@@ -117,6 +117,11 @@ def _noufaily(eta: float, se: float, phi: float, alpha: float, y: float, method:
     return upper, prob, score
 
 
+def _exp(x: float) -> float:
+    """``exp`` that overflows to ``inf`` as R's does, instead of raising."""
+    return math.exp(x) if x < 709.0 else math.inf
+
+
 def _upper_tail(x: float, mean: float, sd: float) -> float:
     """``pnorm(x, mean, sd, lower.tail = FALSE)``, including R's point mass at ``sd == 0``."""
     if math.isnan(sd) or math.isnan(x) or math.isnan(mean):
@@ -129,12 +134,12 @@ def _upper_tail(x: float, mean: float, sd: float) -> float:
 def _mu0_vector(eta: float, se: float, c: FarringtonFlexibleControl) -> float:
     """R's ``mu0Vector``; for ``delta`` R feeds the response-scale fit into ``exp(qnorm(...))``."""
     if c.thresholdMethod == "nbPlugin":
-        return math.exp(eta)
+        return _exp(eta)
     z = float(special.ndtri(1 - c.alpha))
     if c.thresholdMethod == "muan":
-        return math.exp(eta + z * se)
-    mu0 = math.exp(eta)
-    return math.exp(mu0 + z * se * mu0)
+        return _exp(eta + z * se)
+    mu0 = _exp(eta)
+    return _exp(mu0 + z * se * mu0)
 
 
 def _week(series: WeeklySeries, t: int, c: FarringtonFlexibleControl, past: int) -> WeekResult:
@@ -148,7 +153,7 @@ def _week(series: WeeklySeries, t: int, c: FarringtonFlexibleControl, past: int)
     _, se_disp = _inference_dispersion(model, c)
     eta, se = _predict(model, d, c, se_disp, pop)
     if c.thresholdMethod == "delta":
-        mu0 = math.exp(eta)
+        mu0 = _exp(eta)
         upper, sd = delta_threshold(mu0, se * mu0, model.phi, float(special.ndtri(1 - c.alpha)), c.powertrans)
         expo = {"none": 1.0, "1/2": 0.5}.get(c.powertrans, 2.0 / 3.0)
         prob = _upper_tail(y**expo, mu0**expo, sd)
@@ -156,7 +161,7 @@ def _week(series: WeeklySeries, t: int, c: FarringtonFlexibleControl, past: int)
         expected = mu0
     else:
         upper, prob, score = _noufaily(eta, se, model.phi, c.alpha, y, c.thresholdMethod)
-        expected = math.exp(eta)
+        expected = _exp(eta)
     recent = series.observed[max(t - c.limit54[1], 0) : t]
     enough = bool(np.sum(recent) >= c.limit54[0])
     alarm = enough and not math.isnan(score) and score > 1 and y != 0
