@@ -118,11 +118,14 @@ def test_schema_driven_fuzz(server: Any, definitions: Definitions) -> None:
     assert len(operations) > 25
 
     for operation in operations:
+        _fuzz_operation(operation, server.base)
 
-        @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        @given(case=operation.as_strategy())
-        def run(case: Any, label: str = operation.label) -> None:
-            response = case.call(base_url=server.base)
-            assert response.status_code < 500, (label, response.text[:500])
 
-        run()
+def _fuzz_operation(operation: Any, base: str) -> None:
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(case=operation.as_strategy())
+    def run(case: Any) -> None:
+        response = case.call(base_url=base)
+        assert response.status_code < 500, (operation.label, response.text[:500])
+
+    run()

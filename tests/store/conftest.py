@@ -37,8 +37,9 @@ SHARED_BACKENDS = ["sqlite", "postgresql"]
 """The backends where a second store can open the same database."""
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def anyio_backend() -> str:
+    """asyncpg needs asyncio; session scope lets any async fixture, whatever its scope, use it."""
     return "asyncio"
 
 

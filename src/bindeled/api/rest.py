@@ -195,17 +195,46 @@ async def search_post(request: Request) -> Response:
     return await _search(request, type_, [*_params(request), *form])
 
 
-async def _search(request: Request, type_: str | None, params: list[tuple[str, str]]) -> Response:
+async def _search(
+    request: Request, type_: str | None, params: list[tuple[str, str]], compartment: tuple[str, str] | None = None
+) -> Response:
     svc = services(request)
-    bundle = await search_bundle(svc, base_url(request), type_, params, strict=preferences(request).strict)
+    bundle = await search_bundle(
+        svc, base_url(request), type_, params, strict=preferences(request).strict, compartment=compartment
+    )
+    return fhir_response(request, bundle, svc.definitions)
+
+
+async def compartment_search(request: Request) -> Response:
+    """``Patient/123/Observation``: a search limited to one compartment."""
+    p = request.path_params
+    return await _search(request, p["ctype"], _params(request), compartment=(p["type"], p["id"]))
+
+
+async def everything_operation(request: Request) -> Response:
+    """``Patient/123/$everything`` (also for the other compartment owners)."""
+    svc = services(request)
+    p = request.path_params
+    wanted = request.query_params.get("_type")
+    types = tuple(t.strip() for t in wanted.split(",") if t.strip()) if wanted else None
+    found = await svc.repo.everything(p["type"], p["id"], types)
+    base = base_url(request)
+    links = [{"relation": "self", "url": str(request.url)}]
+    bundle = searchset_bundle(base, found, [], len(found), links)
     return fhir_response(request, bundle, svc.definitions)
 
 
 async def search_bundle(
-    svc: Services, base: str, type_: str | None, params: list[tuple[str, str]], *, strict: bool
+    svc: Services,
+    base: str,
+    type_: str | None,
+    params: list[tuple[str, str]],
+    *,
+    strict: bool,
+    compartment: tuple[str, str] | None = None,
 ) -> Resource:
     params = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
-    search_request, result = await svc.repo.search(type_, params, strict=strict)
+    search_request, result = await svc.repo.search(type_, params, strict=strict, compartment=compartment)
     summary = dict(params).get("_summary")
     shaped_params = dict(params)
     matches: list[Resource | StoredResource] = list(result.resources)
@@ -363,6 +392,8 @@ def routes() -> list[Route]:
         Route("/{type}/{id}/$validate", validate_instance, methods=["GET", "POST"]),
         Route("/{type}/{id}/_history/{vid}", vread, methods=["GET", "HEAD"]),
         Route("/{type}/{id}/_history", history, methods=["GET", "HEAD"]),
+        Route("/{type}/{id}/$everything", everything_operation, methods=["GET"]),
+        Route("/{type}/{id}/{ctype}", compartment_search, methods=["GET", "HEAD"]),
         Route("/{type}/{id}", instance, methods=everything),
         Route("/{type}", type_level, methods=everything),
     ]

@@ -65,8 +65,10 @@ async def process_er7(raw: bytes, sink: ResultSink, *, codes: CodeMap | None = N
         return Ack.for_error(error, header[10] if header is not None else "", header)
     except Exception as exc:  # a bug must still be answered and quarantined, never lost
         log.error("lab message mapping failed unexpectedly", extra={"error_type": type(exc).__name__})
-        error = Hl7Error("the message could not be processed", ErrorLocation("MSH", 1), ErrorCode.APPLICATION_INTERNAL)
-        return Ack.for_error(error, header[10] if header is not None else "", header)
+        internal = Hl7Error(
+            "the message could not be processed", ErrorLocation("MSH", 1), ErrorCode.APPLICATION_INTERNAL
+        )
+        return Ack.for_error(internal, header[10] if header is not None else "", header)
 
 
 async def _accept(message: er7.Message, sink: ResultSink, codes: CodeMap | None) -> Ack:
@@ -91,7 +93,9 @@ def decode_er7(raw: bytes) -> str:
     try:
         return raw.decode(codec)
     except UnicodeDecodeError as exc:
-        raise Hl7Error("the message is not in the character set of MSH-18", where, ErrorCode.DATA_TYPE, reject=True) from exc
+        raise Hl7Error(
+            "the message is not in the character set of MSH-18", where, ErrorCode.DATA_TYPE, reject=True
+        ) from exc
 
 
 class Er7Handler:

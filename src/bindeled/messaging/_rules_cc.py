@@ -52,12 +52,20 @@ def _codes(concept: Any) -> list[str]:
 def communication(message: Message) -> Iterator[Issue]:
     entry = _communication(message)
     if entry is None:
-        yield issue("MEDCOM-CC-COMMUNICATION", "The MessageHeader's focus must be a Communication", "Bundle.entry[0].resource.focus")
+        yield issue(
+            "MEDCOM-CC-COMMUNICATION",
+            "The MessageHeader's focus must be a Communication",
+            "Bundle.entry[0].resource.focus",
+        )
         return
     activity = message.activity
     current = message.current_provenance
     if activity is not None and activity not in ACTIVITIES and current is not None:
-        yield issue("MEDCOM-PROVENANCE-ACTIVITY", "CareCommunication activities are new, reply and forward", f"{current.entry.path}.activity")
+        yield issue(
+            "MEDCOM-PROVENANCE-ACTIVITY",
+            "CareCommunication activities are new, reply and forward",
+            f"{current.entry.path}.activity",
+        )
     res, path = entry.resource, entry.path
     yield from _category(res, path)
     yield from _thread(res, path)
@@ -75,19 +83,32 @@ def _category(res: dict[str, Any], path: str) -> Iterator[Issue]:
         yield issue("MEDCOM-CC-TOPIC", "Category 'other' needs topic.text", f"{path}.topic", "required")
     priority = res.get("priority")
     if priority is not None and (codes[0] != "regarding-referral" or priority not in ("routine", "asap")):
-        yield issue("MEDCOM-CC-PRIORITY", "priority (routine|asap) is only allowed with category regarding-referral", f"{path}.priority")
+        yield issue(
+            "MEDCOM-CC-PRIORITY",
+            "priority (routine|asap) is only allowed with category regarding-referral",
+            f"{path}.priority",
+        )
 
 
 def _thread(res: dict[str, Any], path: str) -> Iterator[Issue]:
     idents = [i for i in res.get("identifier") or [] if isinstance(i, dict)]
     if len(idents) != 1 or not _THREAD.match(str(idents[0].get("value", ""))):
-        yield issue("MEDCOM-CC-THREAD", "Communication.identifier must be one thread id urn:uuid:<UUID v4>", f"{path}.identifier")
+        yield issue(
+            "MEDCOM-CC-THREAD",
+            "Communication.identifier must be one thread id urn:uuid:<UUID v4>",
+            f"{path}.identifier",
+        )
 
 
 def _attachments(res: dict[str, Any], path: str) -> Iterator[Issue]:
     payloads = res.get("payload") or []
     if not any(isinstance(p, dict) and "contentString" in p for p in payloads):
-        yield issue("MEDCOM-CC-COMMUNICATION", "At least one text segment (payload.contentString) is required", f"{path}.payload", "required")
+        yield issue(
+            "MEDCOM-CC-COMMUNICATION",
+            "At least one text segment (payload.contentString) is required",
+            f"{path}.payload",
+            "required",
+        )
     for index, payload in enumerate(payloads):
         attachment = payload.get("contentAttachment") if isinstance(payload, dict) else None
         if isinstance(attachment, dict):
@@ -101,7 +122,9 @@ def _attachment(attachment: dict[str, Any], path: str) -> Iterator[Issue]:
     if has_data == has_url:
         yield issue("MEDCOM-CC-ATTACHMENT", "An attachment carries either data or a url", path)
     if has_data and attachment.get("contentType") not in MIME_TYPES:
-        yield issue("MEDCOM-CC-ATTACHMENT", "Attachment type must be pdf, gif, jpeg, png, tiff or bmp", f"{path}.contentType")
+        yield issue(
+            "MEDCOM-CC-ATTACHMENT", "Attachment type must be pdf, gif, jpeg, png, tiff or bmp", f"{path}.contentType"
+        )
     if has_data and not _base64_ok(attachment.get("data")):
         yield issue("MEDCOM-CC-ATTACHMENT", "Attachment data is not valid base64", f"{path}.data", "invalid")
 

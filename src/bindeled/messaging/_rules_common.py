@@ -71,12 +71,18 @@ def destinations(message: Message) -> Iterator[Issue]:
     uses = message.destinations
     primaries = [i for i, use, _ in uses if use == "primary"]
     if len(primaries) != 1:
-        yield issue("MEDCOM-DESTINATION-PRIMARY", f"Exactly one primary destination needed, found {len(primaries)}", f"{_HEADER}.destination")
+        yield issue(
+            "MEDCOM-DESTINATION-PRIMARY",
+            f"Exactly one primary destination needed, found {len(primaries)}",
+            f"{_HEADER}.destination",
+        )
     for index, use, _ in uses:
         if use == "cc":
             yield issue("MEDCOM-DESTINATION-CC", "cc destinations are not allowed", f"{_HEADER}.destination[{index}]")
         elif use != "primary":
-            yield issue("MEDCOM-DESTINATION-PRIMARY", "Destination without a use (primary)", f"{_HEADER}.destination[{index}]")
+            yield issue(
+                "MEDCOM-DESTINATION-PRIMARY", "Destination without a use (primary)", f"{_HEADER}.destination[{index}]"
+            )
 
 
 def patient(message: Message) -> Iterator[Issue]:
@@ -106,16 +112,27 @@ def provenance(message: Message) -> Iterator[Issue]:
     if current is None:
         yield issue("MEDCOM-PROVENANCE", "No Provenance targets this message's MessageHeader", "Bundle.entry")
     elif current.activity is None:
-        yield issue("MEDCOM-PROVENANCE-ACTIVITY", "The current Provenance has no activity", f"{current.entry.path}.activity")
+        yield issue(
+            "MEDCOM-PROVENANCE-ACTIVITY", "The current Provenance has no activity", f"{current.entry.path}.activity"
+        )
     elif message.event == "acknowledgement-message" and current.activity != "acknowledgement":
-        yield issue("MEDCOM-PROVENANCE-ACTIVITY", "An acknowledgement's Provenance activity must be 'acknowledgement'", f"{current.entry.path}.activity")
+        yield issue(
+            "MEDCOM-PROVENANCE-ACTIVITY",
+            "An acknowledgement's Provenance activity must be 'acknowledgement'",
+            f"{current.entry.path}.activity",
+        )
 
 
 def narrative(message: Message) -> Iterator[Issue]:
     for entry in message.entries:
         text = entry.resource.get("text")
         if not isinstance(text, dict) or text.get("status") not in ("generated", "extensions") or not text.get("div"):
-            yield issue("MEDCOM-NARRATIVE", "A narrative (status generated or extensions) is required", f"{entry.path}.text", "required")
+            yield issue(
+                "MEDCOM-NARRATIVE",
+                "A narrative (status generated or extensions) is required",
+                f"{entry.path}.text",
+                "required",
+            )
 
 
 def _strings(node: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -173,7 +190,11 @@ def definition(message: Message) -> Iterator[Issue]:
             return
         pattern = re.compile(re.escape(kind.definition) + r"\|" + kind.major + r"\.[0-9]{1,2}$")
         if value is None or not pattern.match(value):
-            yield issue("MEDCOM-DEFINITION", f"MessageHeader.definition must be {kind.definition}|{kind.major}.x", f"{_HEADER}.definition")
+            yield issue(
+                "MEDCOM-DEFINITION",
+                f"MessageHeader.definition must be {kind.definition}|{kind.major}.x",
+                f"{_HEADER}.definition",
+            )
 
 
 COMMON_CHECKS = (

@@ -21,7 +21,11 @@ def event_and_encounter(message: Message) -> Iterator[Issue]:
         return
     encounter = note.encounter
     if encounter is None:
-        yield issue("MEDCOM-HN-ENCOUNTER", "The MessageHeader's focus must be an Encounter in the Bundle", "Bundle.entry[0].resource.focus")
+        yield issue(
+            "MEDCOM-HN-ENCOUNTER",
+            "The MessageHeader's focus must be an Encounter in the Bundle",
+            "Bundle.entry[0].resource.focus",
+        )
         return
     res = encounter.resource
     klass = res.get("class", {}).get("code") if isinstance(res.get("class"), dict) else None
@@ -29,9 +33,17 @@ def event_and_encounter(message: Message) -> Iterator[Issue]:
     rule = RULES[(note.event, note.action)]
     allowed = rule.classes if note.expected_class is None else rule.classes & {note.expected_class}
     if klass not in allowed:
-        yield issue("MEDCOM-HN-CLASS-STATUS", f"{note.code}: Encounter.class must be {'/'.join(sorted(allowed))}", f"{encounter.path}.class")
+        yield issue(
+            "MEDCOM-HN-CLASS-STATUS",
+            f"{note.code}: Encounter.class must be {'/'.join(sorted(allowed))}",
+            f"{encounter.path}.class",
+        )
     if status not in rule.statuses:
-        yield issue("MEDCOM-HN-CLASS-STATUS", f"{note.code}: Encounter.status must be {'/'.join(sorted(rule.statuses))}", f"{encounter.path}.status")
+        yield issue(
+            "MEDCOM-HN-CLASS-STATUS",
+            f"{note.code}: Encounter.status must be {'/'.join(sorted(rule.statuses))}",
+            f"{encounter.path}.status",
+        )
     yield from _periods(res, status, f"{encounter.path}")
 
 
@@ -47,7 +59,9 @@ def _periods(encounter: dict[str, object], status: object, path: str) -> Iterato
     if status == "onleave" and not (leave_period(encounter) or {}).get("start"):
         yield issue("MEDCOM-HN-LEAVE", "A stay on leave needs leavePeriod.start", f"{path}.extension", "required")
     if not encounter.get("episodeOfCare"):
-        yield issue("MEDCOM-HN-ENCOUNTER", "Encounter.episodeOfCare.identifier is required", f"{path}.episodeOfCare", "required")
+        yield issue(
+            "MEDCOM-HN-ENCOUNTER", "Encounter.episodeOfCare.identifier is required", f"{path}.episodeOfCare", "required"
+        )
 
 
 def cpr_only(message: Message) -> Iterator[Issue]:
@@ -55,15 +69,22 @@ def cpr_only(message: Message) -> Iterator[Issue]:
     for entry in message.patients:
         for index, ident in enumerate(entry.resource.get("identifier") or []):
             if isinstance(ident, dict) and ident.get("system") != CPR_SYSTEM:
-                yield issue("MEDCOM-PATIENT-CPR", "A HospitalNotification identifies the Patient by CPR only", f"{entry.path}.identifier[{index}]")
+                yield issue(
+                    "MEDCOM-PATIENT-CPR",
+                    "A HospitalNotification identifies the Patient by CPR only",
+                    f"{entry.path}.identifier[{index}]",
+                )
 
 
 def deceased(message: Message) -> Iterator[Issue]:
     """Death is only signalled by ``Patient.deceasedBoolean``; a death date-time is not MedCom's signal."""
     for entry in message.patients:
         if "deceasedDateTime" in entry.resource:
-            yield issue("MEDCOM-HN-DECEASED", "Use Patient.deceasedBoolean, not deceasedDateTime", f"{entry.path}.deceasedDateTime")
-
+            yield issue(
+                "MEDCOM-HN-DECEASED",
+                "Use Patient.deceasedBoolean, not deceasedDateTime",
+                f"{entry.path}.deceasedDateTime",
+            )
 
 
 HN_CHECKS = (event_and_encounter, cpr_only, deceased)

@@ -17,7 +17,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from ..errors import Issue
@@ -30,12 +30,39 @@ _TERM = f"{_IG}/terminology/CodeSystem"
 ACK_ISSUE_SYSTEM = f"{_TERM}/medcom-acknowledgement-error-codes"
 HL7_ISSUE_SYSTEM = "http://terminology.hl7.org/CodeSystem/operation-outcome"
 _HL7_CODES = frozenset(
-    """MSG_ID_INVALID MSG_ID_TOO_LONG MSG_BAD_FORMAT MSG_BAD_SYNTAX MSG_DATE_FORMAT MSG_DUPLICATE_ID
-    MSG_DUBLICATE_ID MSG_INVALID_ID MSG_JSON_OBJECT MSG_LOCAL_FAIL MSG_NO_MATCH MSG_NO_EXIST MSG_NO_MODULE
-    MSG_NO_SUMMARY MSG_PARAM_INVALID MSG_PARAM_NO_REPEAT MSG_PARAM_UNKNOWN MSG_RESOURCE_ID_MISMATCH
-    MSG_RESOURCE_FAIL MSG_RESOURCE_ID_MISSING MSG_RESOURCE_NOT_ALLOWED MSG_RESOURCE_REQUIRED
-    MSG_RESOURCE_TYPE_MISMATCH MSG_TRANSACTION_DUPLICATE_ID MSG_TRANSACTION_MISSING_ID MSG_UNKNOWN_OPERATION
-    MSG_UNKNOWN_TYPE MSG_VERSION_AWARE MSG_VERSION_AWARE_CONFLICT MSG_VERSION_AWARE_URL MSG_WRONG_NS""".split()
+    [
+        "MSG_ID_INVALID",
+        "MSG_ID_TOO_LONG",
+        "MSG_BAD_FORMAT",
+        "MSG_BAD_SYNTAX",
+        "MSG_DATE_FORMAT",
+        "MSG_DUPLICATE_ID",
+        "MSG_DUBLICATE_ID",
+        "MSG_INVALID_ID",
+        "MSG_JSON_OBJECT",
+        "MSG_LOCAL_FAIL",
+        "MSG_NO_MATCH",
+        "MSG_NO_EXIST",
+        "MSG_NO_MODULE",
+        "MSG_NO_SUMMARY",
+        "MSG_PARAM_INVALID",
+        "MSG_PARAM_NO_REPEAT",
+        "MSG_PARAM_UNKNOWN",
+        "MSG_RESOURCE_ID_MISMATCH",
+        "MSG_RESOURCE_FAIL",
+        "MSG_RESOURCE_ID_MISSING",
+        "MSG_RESOURCE_NOT_ALLOWED",
+        "MSG_RESOURCE_REQUIRED",
+        "MSG_RESOURCE_TYPE_MISMATCH",
+        "MSG_TRANSACTION_DUPLICATE_ID",
+        "MSG_TRANSACTION_MISSING_ID",
+        "MSG_UNKNOWN_OPERATION",
+        "MSG_UNKNOWN_TYPE",
+        "MSG_VERSION_AWARE",
+        "MSG_VERSION_AWARE_CONFLICT",
+        "MSG_VERSION_AWARE_URL",
+        "MSG_WRONG_NS",
+    ]
 )
 """HL7's ``operation-outcome`` message codes; other ``MSG_`` codes are MedCom's own list."""
 _DEFINITION = f"{_IG}/acknowledgement/medcom-acknowledgement-message-definition|2.0.0"
@@ -49,7 +76,7 @@ _PROFILES = {
 _XHTML = "http://www.w3.org/1999/xhtml"
 
 
-class ResponseCode(str, Enum):
+class ResponseCode(StrEnum):
     OK = "ok"
     TRANSIENT_ERROR = "transient-error"
     """AR: a receiver-side technical problem; the sender may retry."""
@@ -88,7 +115,10 @@ def _timestamp(at: datetime) -> str:
 def _outcome(ids: AckIds, issues: Sequence[Issue]) -> dict[str, Any]:
     entries = []
     for item in issues or [Issue("error", "processing", "The message could not be processed")]:
-        entry: dict[str, Any] = {"severity": item.severity if item.severity in ("fatal", "error") else "error", "code": item.code}
+        entry: dict[str, Any] = {
+            "severity": item.severity if item.severity in ("fatal", "error") else "error",
+            "code": item.code,
+        }
         if item.details_code and item.details_code.startswith("MSG_"):
             system = HL7_ISSUE_SYSTEM if item.details_code in _HL7_CODES else ACK_ISSUE_SYSTEM
             entry["details"] = {"coding": [{"system": system, "code": item.details_code}]}

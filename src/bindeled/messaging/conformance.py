@@ -47,7 +47,13 @@ CC_MAX_BYTES = 50 * 1024 * 1024
 
 def _size_limit(size: int) -> Iterator[Issue]:
     if size > CC_MAX_BYTES:
-        yield Issue("error", "too-costly", f"The message is {size} bytes; at most 50 MB is allowed", ("Bundle",), "MEDCOM-CC-SIZE")
+        yield Issue(
+            "error",
+            "too-costly",
+            f"The message is {size} bytes; at most 50 MB is allowed",
+            ("Bundle",),
+            "MEDCOM-CC-SIZE",
+        )
 
 
 RULE_CODES: frozenset[str] = frozenset(

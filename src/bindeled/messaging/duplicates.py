@@ -22,12 +22,12 @@ first is answered with the first answer's code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 from .acknowledgement import ResponseCode
 
-__all__ = ["Decision", "Received", "ReceiveLog", "Verdict", "decide"]
+__all__ = ["Decision", "ReceiveLog", "Received", "Verdict", "decide"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ class ReceiveLog(Protocol):
         """The first transmission of this letter, if any."""
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     PROCESS = "process"
     RESEND_ACK = "resend-ack"
     """Same envelope and letter again: send the original acknowledgement (same Bundle) again."""

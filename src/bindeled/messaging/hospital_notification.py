@@ -9,15 +9,24 @@ below is MedCom's (DOMAIN §5.2): per event the allowed Encounter class and stat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from .messages import Entry, Message
 
-__all__ = ["LEAVE_PERIOD_URL", "RULES", "Action", "Event", "EventRule", "Notification", "leave_period", "read_notification"]
+__all__ = [
+    "LEAVE_PERIOD_URL",
+    "RULES",
+    "Action",
+    "Event",
+    "EventRule",
+    "Notification",
+    "leave_period",
+    "read_notification",
+]
 
 
-class Event(str, Enum):
+class Event(StrEnum):
     """The six base events of a hospital stay."""
 
     STAA = "STAA"
@@ -34,7 +43,7 @@ class Event(str, Enum):
     """Died."""
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     NEW = "new"
     REVISE = "revise"
     """RE_: a correction of an earlier event (wrong department or time)."""
@@ -163,7 +172,8 @@ def _replaced(message: Message, action: Action) -> str | None:
 
 
 def _event_time(encounter: dict[str, Any], event: Event, action: Action) -> str | None:
-    period = encounter.get("period") if isinstance(encounter.get("period"), dict) else {}
+    raw = encounter.get("period")
+    period: dict[str, Any] = raw if isinstance(raw, dict) else {}
     leave = leave_period(encounter) or {}
     if event in (Event.SLHJ, Event.MORS) and action is not Action.CANCEL:
         value = period.get("end")

@@ -122,9 +122,9 @@ class Provenance:
         for entity in self.resource.get("entity") or []:
             if not isinstance(entity, dict):
                 continue
-            what = entity.get("what") if isinstance(entity.get("what"), dict) else {}
+            what = _dict(entity.get("what"))
             ref = what.get("reference")
-            ident = what.get("identifier") if isinstance(what.get("identifier"), dict) else {}
+            ident = _dict(what.get("identifier"))
             target = reference_key(ref) if isinstance(ref, str) else ident.get("value")
             out.append((entity.get("role"), target))
         return out
@@ -133,6 +133,10 @@ class Provenance:
     def recorded(self) -> str | None:
         value = self.resource.get("recorded")
         return value if isinstance(value, str) else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _refs(value: Any) -> list[dict[str, Any]]:

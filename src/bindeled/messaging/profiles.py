@@ -208,7 +208,9 @@ def _load(validator: Validator, folder: Path) -> None:
         target = Path(staging)
         for path in folder.glob("*.json"):
             if path in dirty:
-                (target / path.name).write_bytes(msgspec.json.encode(_drop_nulls(msgspec.json.decode(path.read_bytes()))))
+                (target / path.name).write_bytes(
+                    msgspec.json.encode(_drop_nulls(msgspec.json.decode(path.read_bytes())))
+                )
             else:
                 shutil.copyfile(path, target / path.name)
         validator.add_package(target)

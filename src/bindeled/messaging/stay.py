@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from .hospital_notification import Action, Event, Notification
 
 __all__ = ["Stay", "StayEvent", "StayStatus", "apply", "event_from_notification"]
 
 
-class StayStatus(str, Enum):
+class StayStatus(StrEnum):
     NONE = "none"
     """No stay known (or every event cancelled)."""
     ACUTE_AMBULANT = "acute-ambulant"
@@ -106,5 +106,9 @@ def event_from_notification(note: Notification) -> StayEvent:
     at = datetime.fromisoformat(note.at.replace("Z", "+00:00"))
     if at.tzinfo is None:
         raise ValueError("HospitalNotification times must be zoned")
-    replaces = note.replaces.split("/", 1)[1] if note.replaces and note.replaces.startswith("MessageHeader/") else note.replaces
+    replaces = (
+        note.replaces.split("/", 1)[1]
+        if note.replaces and note.replaces.startswith("MessageHeader/")
+        else note.replaces
+    )
     return StayEvent(note.event, note.action, at, note.message_id, replaces)

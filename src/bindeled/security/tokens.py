@@ -143,6 +143,8 @@ def _decode(token: str, key: jwt.PyJWK, alg: str, config: IssuerConfig) -> dict[
         raise TokenRejected("The token is not meant for this server", "invalid_audience") from exc
     except jwt.MissingRequiredClaimError as exc:
         raise TokenRejected(f"The token lacks the {exc.claim!r} claim", "invalid_token") from exc
+    except jwt.InvalidAlgorithmError as exc:
+        raise TokenRejected("The token's algorithm does not fit its key", "invalid_algorithm") from exc
     except jwt.InvalidSignatureError as exc:
         raise TokenRejected("The token's signature does not verify", "invalid_signature") from exc
     except jwt.PyJWTError as exc:

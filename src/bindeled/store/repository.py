@@ -25,6 +25,7 @@ from ..fhir.search import SearchRequest, parse_search
 from ..fhir.validation import Validator
 from .base import HistoryQuery, Store, StoredResource, Transaction
 from .search import SearchResult, search
+from .search.everything import everything
 
 __all__ = ["Repository", "WriteResult"]
 
@@ -108,12 +109,30 @@ class Repository:
         return await self.store.history(query), await self.store.history_count(query)
 
     async def search(
-        self, resource_type: str | None, params: list[tuple[str, str]], *, strict: bool = False
+        self,
+        resource_type: str | None,
+        params: list[tuple[str, str]],
+        *,
+        strict: bool = False,
+        compartment: tuple[str, str] | None = None,
     ) -> tuple[SearchRequest, SearchResult]:
+        """Search a type (or all types), optionally inside a compartment such as ``("Patient", "123")``."""
         if resource_type is not None:
             self.check_type(resource_type)
-        request = parse_search(resource_type, params, self.definitions, strict=strict)
+        if compartment is not None:
+            self.check_type(compartment[0])
+            self.check_id(compartment[1])
+        request = parse_search(resource_type, params, self.definitions, strict=strict, compartment=compartment)
         return request, await search(self.store, request)
+
+    async def everything(self, compartment: str, id: str, types: tuple[str, ...] | None = None) -> list[StoredResource]:
+        """``$everything``: the compartment owner, its members and what they refer to."""
+        self.check_type(compartment)
+        self.check_id(id)
+        if types is not None:
+            for type_name in types:
+                self.check_type(type_name)
+        return await everything(self.store, self.definitions, compartment, id, types=types)
 
     # -- writes ----------------------------------------------------------------------------------
 

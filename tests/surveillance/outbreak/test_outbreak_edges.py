@@ -66,7 +66,7 @@ def test_glr_restarts_after_an_alarm() -> None:
 
 def test_flexible_limit54_blocks_alarm_with_na_bound() -> None:
     counts = [1] * 300
-    counts[-1] = 3
+    counts[-4:] = [0, 0, 1, 3]  # 4 cases in the last 4 weeks: below limit54's 5
     result = farrington_flexible(WeeklySeries.of(counts), FarringtonFlexibleControl(range=(300, 300)))
     week = result.weeks[0]
     assert week.alarm is False and math.isnan(week.upperbound)

@@ -29,10 +29,13 @@ def parse_dtm(text: str) -> tuple[datetime, int] | None:
         return None
     parts = [match[name] for name in ("y", "mo", "d", "h", "mi", "s")]
     precision = sum(1 for part in parts if part is not None)
-    numbers = [int(part) if part is not None else default for part, default in zip(parts, (0, 1, 1, 0, 0, 0), strict=True)]
+    numbers = [
+        int(part) if part is not None else default for part, default in zip(parts, (0, 1, 1, 0, 0, 0), strict=True)
+    ]
     micro = int((match["f"] or "0").ljust(6, "0")[:6])
     try:
-        value = datetime(*numbers, micro, tzinfo=_zone(match["tz"]))  # type: ignore[misc]  # six ints by the regex
+        year, month, day, hour, minute, second = numbers
+        value = datetime(year, month, day, hour, minute, second, micro, tzinfo=_zone(match["tz"]))
     except ValueError:
         return None
     return value, precision
@@ -42,7 +45,8 @@ def _zone(offset: str | None) -> timezone | ZoneInfo:
     if offset is None:
         return LOCAL_ZONE
     sign = -1 if offset[0] == "-" else 1
-    return timezone(  # raises ValueError beyond ±24 h, caught by the callersign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
+    # timezone() raises ValueError beyond ±24 h; the caller turns that into "not a DTM".
+    return timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])))
 
 
 def to_fhir_datetime(value: datetime, precision: int) -> str:

@@ -199,7 +199,9 @@ def parse(text: str) -> Message:
         raw = hl7.parse(text)
     except Exception as exc:  # the library's own failure modes are not typed; any of them means "unparseable"
         where = ErrorLocation("MSH", 1)
-        raise Hl7Error("the message cannot be split into segments", where, ErrorCode.SEGMENT_SEQUENCE, reject=True) from exc
+        raise Hl7Error(
+            "the message cannot be split into segments", where, ErrorCode.SEGMENT_SEQUENCE, reject=True
+        ) from exc
     segments = tuple(_segment(seg, enc, index) for index, seg in enumerate(raw))
     _check_segment_ids(segments)
     return Message(enc, segments)

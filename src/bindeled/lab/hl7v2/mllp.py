@@ -216,35 +216,45 @@ class MllpServer:
 
 
 class MllpClient:
-    """A minimal MLLP client: send a message, wait for the answer frame."""
+    """A minimal MLLP client: send a message, wait for the answer frame (each step bounded by ``timeout``)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, max_frame: int = 1 << 20) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        timeout: float = 10.0,
+        max_frame: int = 1 << 20,
+    ) -> None:
         self._reader, self._writer = reader, writer
+        self.timeout = timeout
         self._decoder = FrameDecoder(max_frame)
         self._pending: list[bytes] = []
 
     @classmethod
-    async def connect(cls, host: str, port: int, timeout: float = 10.0) -> MllpClient:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-        return cls(reader, writer)
+    async def connect(cls, host: str, port: int, *, wait: float = 10.0) -> MllpClient:
+        async with asyncio.timeout(wait):
+            reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer, timeout=wait)
 
-    async def send(self, payload: bytes, timeout: float = 10.0) -> bytes:
+    async def send(self, payload: bytes) -> bytes:
         """Send one framed message and return the payload of the answer."""
         await self.write(frame(payload))
-        return await self.receive(timeout)
+        return await self.receive()
 
     async def write(self, data: bytes) -> None:
         """Write raw bytes (no framing): for partial frames and garbage in tests and tools."""
         self._writer.write(data)
         await self._writer.drain()
 
-    async def receive(self, timeout: float = 10.0) -> bytes:
+    async def receive(self) -> bytes:
         """The next answer frame."""
-        while not self._pending:
-            data = await asyncio.wait_for(self._reader.read(65536), timeout)
-            if not data:
-                raise ConnectionError("the server closed the connection")
-            self._pending += [item for item in self._decoder.feed(data) if isinstance(item, bytes)]
+        async with asyncio.timeout(self.timeout):
+            while not self._pending:
+                data = await self._reader.read(65536)
+                if not data:
+                    raise ConnectionError("the server closed the connection")
+                self._pending += [item for item in self._decoder.feed(data) if isinstance(item, bytes)]
         return self._pending.pop(0)
 
     async def close(self) -> None:

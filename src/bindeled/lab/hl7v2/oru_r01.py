@@ -120,9 +120,13 @@ def read_header(message: Message) -> Header:
     msh = message.msh
     _check_type(msh)
     if not msh[10]:
-        raise Hl7Error("MSH-10 (message control id) is missing", _msh(10), ErrorCode.REQUIRED_FIELD_MISSING, reject=True)
+        raise Hl7Error(
+            "MSH-10 (message control id) is missing", _msh(10), ErrorCode.REQUIRED_FIELD_MISSING, reject=True
+        )
     if msh[11] not in ("P", "T", "D"):
-        raise Hl7Error("MSH-11 processing id is not P, T or D", _msh(11), ErrorCode.UNSUPPORTED_PROCESSING_ID, reject=True)
+        raise Hl7Error(
+            "MSH-11 processing id is not P, T or D", _msh(11), ErrorCode.UNSUPPORTED_PROCESSING_ID, reject=True
+        )
     if not msh[12].startswith("2."):
         raise Hl7Error("MSH-12 is not an HL7 v2 version", _msh(12), ErrorCode.UNSUPPORTED_VERSION, reject=True)
     if not msh[4]:
@@ -187,7 +191,7 @@ def _patient(ctx: Context, pid: Segment, header: Header) -> Resource:
     }
     name = pid.field(5)
     if not name.is_empty:
-        given = [part for part in name.component(2).split(" ") + [name.component(3)] if part]
+        given = [part for part in [*name.component(2).split(" "), name.component(3)] if part]
         patient["name"] = [{"use": "official", "family": name.component(1), "given": given}]
         patient["name"] = [{k: v for k, v in patient["name"][0].items() if v}]
     if gender := _GENDER.get(pid[8]):

@@ -119,7 +119,7 @@ def _one(
     )
     intervals = intervals.filter(pl.col("end") > pl.col("start"))
     pieces = split_calendar(split_units(intervals, inputs.segments, rule.attribution_lag), d.timezone)
-    pieces = pieces.with_columns(
+    pieces = pieces.sort("admission", "start").with_columns(
         *calendar_labels("start", d.timezone),
         infection=pl.lit(rule.infection),
         risk_us=(pl.col("end") - pl.col("start")).dt.total_microseconds(),
@@ -157,5 +157,5 @@ def run(
         period=span,
         admissions=_stamp(inputs.admissions, d, as_of),
         episodes=_stamp(episodes.sort("infection", "patient", "episode"), d, as_of),
-        risk=_stamp(risk.sort("infection", "admission", "start"), d, as_of),
+        risk=_stamp(risk, d, as_of),
     )

@@ -1,0 +1,140 @@
+"""Benchmark: the outbreak detectors over many weekly series, Python beside R ``surveillance``.
+
+    .venv/bin/python bench/surveillance_outbreak.py [--series 1000] [--weeks 26] [--methods ...]
+
+Generates ``--series`` synthetic series (6 years of weekly negative binomial counts with
+seasonality, a trend and injected outbreaks; fixed seed), runs every method on each in Python and,
+when ``Rscript`` with ``surveillance`` is installed, the same methods on the same series in R.
+Prints seconds per series for each side, the ratio and peak memory (Python: tracemalloc peak of
+the detector run; R: the process's maximum resident set size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+from bindeled.surveillance.outbreak import WeeklySeries, control_from_r_json, detect
+
+YEARS = 6
+FREQ = 52
+
+R_RUNNER = r"""
+suppressMessages(library(surveillance))
+args <- commandArgs(trailingOnly = TRUE)
+counts <- as.matrix(read.csv(args[1], header = FALSE))
+first <- as.integer(args[2]); n <- ncol(counts); method <- args[3]
+run <- function(y) {
+  s <- sts(observed = y, freq = 52, start = c(2000, 1))
+  r <- first:n
+  switch(method,
+    farringtonFlexible = farringtonFlexible(s, control = list(range = r)),
+    farringtonNoufaily = farringtonFlexible(s, control = list(range = r, noPeriods = 10,
+      pastWeeksNotIncluded = 26, pThresholdTrend = 1, thresholdMethod = "nbPlugin")),
+    farrington = farrington(s, control = list(range = r, b = 5, w = 3)),
+    earsC = earsC(s, control = list(range = r, method = "C3")),
+    cusum = cusum(s, control = list(range = r)),
+    glrnb = suppressMessages(glrnb(s, control = list(range = r, ret = "value"))),
+    bayes = bayes(s, control = list(range = r, b = 1, w = 6, actY = TRUE)))
+}
+t0 <- proc.time()[["elapsed"]]
+for (i in seq_len(nrow(counts))) invisible(run(as.numeric(counts[i, ])))
+cat((proc.time()[["elapsed"]] - t0) / nrow(counts), "\n")
+"""
+
+METHODS = {
+    "farringtonFlexible": ("farringtonFlexible", {}),
+    "farringtonNoufaily": (
+        "farringtonFlexible",
+        {"noPeriods": 10, "pastWeeksNotIncluded": 26, "pThresholdTrend": 1, "thresholdMethod": "nbPlugin"},
+    ),
+    "farrington": ("farrington", {"b": 5, "w": 3}),
+    "earsC": ("earsC", {"method": "C3"}),
+    "cusum": ("cusum", {}),
+    "glrnb": ("glrnb", {"ret": "value"}),
+    "bayes": ("bayes", {"b": 1, "w": 6, "actY": True}),
+}
+
+
+def make_series(count: int, seed: int = 20260101) -> np.ndarray:
+    """Seasonal negative binomial counts with a mild trend and a few injected outbreaks."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(YEARS * FREQ)
+    out = np.empty((count, t.shape[0]))
+    for i in range(count):
+        level = rng.uniform(0.5, 30)
+        mean = level * np.exp(0.6 * np.sin(2 * np.pi * t / FREQ + rng.uniform(0, 6)) + rng.normal(0, 5e-4) * t)
+        counts = rng.negative_binomial(2.0, 2.0 / (2.0 + mean))
+        for start in rng.choice(t.shape[0] - 4, size=2, replace=False):
+            counts[start : start + 4] += rng.poisson(2 * level, 4)
+        out[i] = counts
+    return out
+
+
+def run_python(counts: np.ndarray, first: int, method: str) -> tuple[float, int]:
+    name, extra = METHODS[method]
+    control = control_from_r_json(name, {**extra, "range": [first, counts.shape[1]]})
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    for row in counts:
+        detect(name, WeeklySeries.of(row), control)
+    elapsed = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return elapsed / counts.shape[0], peak
+
+
+def run_r(counts: np.ndarray, first: int, method: str) -> tuple[float, int] | None:
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "counts.csv"
+        np.savetxt(data, counts, fmt="%d", delimiter=",")
+        script = Path(tmp) / "run.R"
+        script.write_text(R_RUNNER)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        proc = subprocess.run(
+            ["Rscript", str(script), str(data), str(first), method], capture_output=True, text=True, check=False
+        )
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode != 0:
+        print(f"R failed for {method}: {proc.stderr.strip()[-300:]}", file=sys.stderr)
+        return None
+    return float(proc.stdout.split()[-1]), max(peak_kb, before) * 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--series", type=int, default=1000)
+    parser.add_argument("--weeks", type=int, default=26, help="monitored weeks at the end of each series")
+    parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--no-r", action="store_true", help="skip the R baseline")
+    args = parser.parse_args()
+    counts = make_series(args.series)
+    first = counts.shape[1] - args.weeks + 1
+    rows = []
+    print(f"{args.series} series x {counts.shape[1]} weeks, last {args.weeks} monitored")
+    print(f"{'method':<20}{'python s/series':>16}{'R s/series':>12}{'R/python':>10}{'py peak MiB':>13}{'R maxrss MiB':>14}")
+    for method in args.methods:
+        py, py_peak = run_python(counts, first, method)
+        r = None if args.no_r else run_r(counts, first, method)
+        r_s = f"{r[0]:.5f}" if r else "-"
+        ratio = f"{r[0] / py:.1f}x" if r else "-"
+        r_mem = f"{r[1] / 2**20:.0f}" if r else "-"
+        print(f"{method:<20}{py:>16.5f}{r_s:>12}{ratio:>10}{py_peak / 2**20:>13.1f}{r_mem:>14}")
+        rows.append({"method": method, "python_s": py, "r_s": r[0] if r else None, "python_peak": py_peak})
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""MiBa lab results in: HL7 v2 ORU^R01 over MLLP and files → FHIR, corrections, quarantine.
+
+Flow 3 of the architecture: a message arrives (:class:`~bindeled.lab.hl7v2.mllp.MllpServer` with
+:class:`Er7Handler`, or :func:`receive_folder`), :func:`receive_er7` parses and maps it
+(:mod:`bindeled.lab.hl7v2.oru_r01`), the :class:`ResultSink` stores the version and decides with
+:mod:`bindeled.lab.corrections` whether it becomes current, and rejected messages go to the quarantine.
+"""
+
+from bindeled.lab.codes import CodeMap, MappedCode, default_code_map
+from bindeled.lab.corrections import Outcome, Version, decide
+from bindeled.lab.file_intake import FileOutcome, receive_folder
+from bindeled.lab.intake import Er7Handler, process_er7, receive_er7
+from bindeled.lab.quarantine import QuarantineRecord, QuarantineStatus, discard, inspect, replay
+from bindeled.lab.sink import MemorySink, ResultSink
+from bindeled.lab.synthetic import SyntheticCase, synthetic_case, synthetic_stream
+
+__all__ = [
+    "CodeMap",
+    "Er7Handler",
+    "FileOutcome",
+    "MappedCode",
+    "MemorySink",
+    "Outcome",
+    "QuarantineRecord",
+    "QuarantineStatus",
+    "ResultSink",
+    "SyntheticCase",
+    "Version",
+    "decide",
+    "default_code_map",
+    "discard",
+    "inspect",
+    "process_er7",
+    "receive_er7",
+    "receive_folder",
+    "replay",
+    "synthetic_case",
+    "synthetic_stream",
+]

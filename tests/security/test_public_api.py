@@ -1,0 +1,30 @@
+"""The package's public names are pinned: changing them is a decision, not an accident."""
+
+from __future__ import annotations
+
+import bindeled.security as security
+
+
+def test_public_names() -> None:
+    assert sorted(security.__all__) == sorted(
+        """DEFAULT_PURPOSE_RULES DEMO_USERS AccessRefused Action AuditRecord AuditSink AuthorInstitutionNotSor
+        Authorisation Block ChainState Consent ContextMissing Decision DemoUser Gate InMemoryAuditSink IssuerConfig
+        LocalIssuer MemoryJtiCache MinLogCollector MinLogEntry OAuthRefused Period PolicySettings Principal PurgeCounts
+        PurposeRule RegisteredClient Registers RemoteJwks ResourceScope ScopeSet Session SqlAuditSink StaticJwks Target
+        TokenRejected TokenVerifier TreatmentRelation TrustAgreement VerifyResult build_audit_event decide
+        decide_access demo_user exchange_client_credentials minlog_view parse_scopes principal_from_claims
+        purge_expired require_data_context require_sor_institution target_of verify_chain verify_client_assertion
+        verify_records""".split()
+    )
+    for name in security.__all__:
+        assert getattr(security, name) is not None
+
+
+def test_errors_subclass_the_one_error_tree() -> None:
+    from bindeled import errors
+
+    assert issubclass(security.TokenRejected, errors.Unauthorized)
+    assert issubclass(security.ContextMissing, errors.InvalidRequest)
+    assert issubclass(security.AccessRefused, errors.Forbidden)
+    assert issubclass(security.AuthorInstitutionNotSor, errors.Unprocessable)
+    assert issubclass(security.OAuthRefused, errors.InvalidRequest)
