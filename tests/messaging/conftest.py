@@ -75,5 +75,6 @@ def clean_cc(_clean_cc: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def clean(clean_hn: dict[str, Any], clean_cc: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
-    return lambda kind: clean_hn if kind == "hn" else clean_cc
+def clean(_clean_hn: dict[str, Any], _clean_cc: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
+    """A fresh copy of the clean ``"hn"`` or ``"cc"`` message on every call."""
+    return lambda kind: copy.deepcopy(_clean_hn if kind == "hn" else _clean_cc)

@@ -327,3 +327,13 @@ def test_header_created_at_in_utc() -> None:
     result = load_export(export("", header="<CreatedAtTime>2026-01-01T02:00:00Z</CreatedAtTime>"))
     assert result.created_at == datetime(2026, 1, 1, 2, tzinfo=UTC)
     assert result.entities == ()
+
+
+def test_unused_attributes_are_reported() -> None:
+    body = owner(extra="<LocalCode lang='da'>x</LocalCode>").replace("<InstitutionOwner>", "<InstitutionOwner id='1'>")
+    result = load_export(export(body))
+    assert [(i.code, i.path) for i in result.issues] == [
+        ("ignored-attribute", "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner"),
+        ("ignored-attribute", "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner/LocalCode"),
+    ]
+    assert result.entities[0].local_code == "x"

@@ -129,3 +129,16 @@ def test_sample_lookups(sygehus: SorExport, praksis: SorExport, apotek: SorExpor
     owner = pharmacy.by_gln("5790000173624", day)
     assert owner is not None and owner.sor_code == "306011000016003"
     assert pharmacy.by_sor("306031000016009", date(1990, 1, 1)) is None
+
+
+def test_by_identifier(lookup: SorLookup) -> None:
+    assert codes(lookup.by_identifier("urn:oid:1.2.208.176.1.4", "012345", TODAY)) == [
+        "30000000016002",
+        "30000000016003",
+    ]
+    assert codes(lookup.by_identifier("https://www.gs1.org/gln", "5790000173624", TODAY)) == ["30000000016003"]
+    assert codes(lookup.by_identifier("urn:oid:1.3.88", "5790000173624", TODAY)) == ["30000000016003"]
+    assert codes(lookup.by_identifier("urn:oid:1.2.208.176.1.1", OWNER)) == [OWNER]
+    assert codes(lookup.by_identifier("https://bindeled.dk/fhir/NamingSystem/shak", "9901", TODAY)) == [INSTITUTION]
+    assert lookup.by_identifier("urn:oid:1.2.208.176.1.1", "99999999999") == []
+    assert lookup.by_identifier("http://cvr.dk", "12345678") == []

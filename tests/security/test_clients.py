@@ -82,8 +82,14 @@ def exchange(issuer: LocalIssuer, data: dict[str, str], cache: MemoryJtiCache | 
 
 def test_the_exchange_issues_a_token_for_a_system_principal(issuer: LocalIssuer) -> None:
     response = exchange(issuer, form(purpose="LAB_READ"))
-    assert (response["token_type"], response["expires_in"], response["scope"]) == ("bearer", 300, "system/Observation.rs")
-    claims, config = TokenVerifier([issuer.config(admin_claims=False)], clock=lambda: NOW).verified(response["access_token"])
+    assert (response["token_type"], response["expires_in"], response["scope"]) == (
+        "bearer",
+        300,
+        "system/Observation.rs",
+    )
+    claims, config = TokenVerifier([issuer.config(admin_claims=False)], clock=lambda: NOW).verified(
+        response["access_token"]
+    )
     principal = principal_from_claims(claims, allow_admin=config.admin_claims)
     assert (principal.user_type, principal.client_id, principal.system_name, principal.purpose) == (
         "system",

@@ -60,31 +60,36 @@ def principals(draw: st.DrawFn) -> Principal:
     )
 
 
-blocks = st.builds(
-    Block,
-    id=st.just("b"),
-    citizen=st.sampled_from(CITIZENS),
-    kind=st.just("person"),
-    professional_id=st.sampled_from(PEOPLE),
-    valid=periods,
-    active=st.booleans(),
-) | st.builds(
-    Block,
-    id=st.just("b"),
-    citizen=st.sampled_from(CITIZENS),
-    kind=st.just("organisation"),
-    organisation_sor=st.sampled_from(UNITS),
-    include_subunits=st.booleans(),
-    valid=periods,
-    active=st.booleans(),
-) | st.builds(
-    Block,
-    id=st.just("b"),
-    citizen=st.sampled_from(CITIZENS),
-    kind=st.just("period"),
-    service_period=periods,
-    valid=periods,
-) | st.builds(Block, id=st.just("b"), citizen=st.sampled_from(CITIZENS), kind=st.just("all"), valid=periods)
+blocks = (
+    st.builds(
+        Block,
+        id=st.just("b"),
+        citizen=st.sampled_from(CITIZENS),
+        kind=st.just("person"),
+        professional_id=st.sampled_from(PEOPLE),
+        valid=periods,
+        active=st.booleans(),
+    )
+    | st.builds(
+        Block,
+        id=st.just("b"),
+        citizen=st.sampled_from(CITIZENS),
+        kind=st.just("organisation"),
+        organisation_sor=st.sampled_from(UNITS),
+        include_subunits=st.booleans(),
+        valid=periods,
+        active=st.booleans(),
+    )
+    | st.builds(
+        Block,
+        id=st.just("b"),
+        citizen=st.sampled_from(CITIZENS),
+        kind=st.just("period"),
+        service_period=periods,
+        valid=periods,
+    )
+    | st.builds(Block, id=st.just("b"), citizen=st.sampled_from(CITIZENS), kind=st.just("all"), valid=periods)
+)
 
 agreements = st.builds(
     TrustAgreement,
@@ -106,7 +111,9 @@ registers = st.builds(
     blocks=st.lists(blocks, max_size=4).map(tuple),
     consents=st.lists(
         st.builds(Consent, id=st.just("c"), citizen=st.sampled_from(CITIZENS), professional_id=st.sampled_from(PEOPLE))
-        | st.builds(Consent, id=st.just("c"), citizen=st.sampled_from(CITIZENS), organisation_sor=st.sampled_from(UNITS)),
+        | st.builds(
+            Consent, id=st.just("c"), citizen=st.sampled_from(CITIZENS), organisation_sor=st.sampled_from(UNITS)
+        ),
         max_size=2,
     ).map(tuple),
     relations=st.lists(
@@ -149,7 +156,10 @@ def _forbidden(p: Principal, resource_type: str, t: Target, regs: Registers) -> 
         c.citizen == t.citizen
         and c.active
         and c.valid.contains(NOW)
-        and (c.professional_id in _ids(p) or (c.organisation_sor and is_within(p.organisation_sor or "", c.organisation_sor)))
+        and (
+            c.professional_id in _ids(p)
+            or (c.organisation_sor and is_within(p.organisation_sor or "", c.organisation_sor))
+        )
         for c in regs.consents
     )
     for b in live:

@@ -70,7 +70,9 @@ def test_request_headers_set_purpose_and_emergency() -> None:
         ({"emergency_reason": "Because I Said So!"}, ("invalid_emergency_reason", ("emergency",))),
     ],
 )
-def test_missing_or_bad_fields_have_specific_codes(change: dict[str, Any], expected: tuple[str, tuple[str, ...]]) -> None:
+def test_missing_or_bad_fields_have_specific_codes(
+    change: dict[str, Any], expected: tuple[str, tuple[str, ...]]
+) -> None:
     claims = {k: v for k, v in (HCP | change).items() if v is not None}
     assert refusal(claims) == expected
 

@@ -2,20 +2,68 @@
 
 from __future__ import annotations
 
-import bindeled.security as security
+from bindeled import security
 
 
 def test_public_names() -> None:
-    assert sorted(security.__all__) == sorted(
-        """DEFAULT_PURPOSE_RULES DEMO_USERS AccessRefused Action AuditRecord AuditSink AuthorInstitutionNotSor
-        Authorisation Block ChainState Consent ContextMissing Decision DemoUser Gate InMemoryAuditSink IssuerConfig
-        LocalIssuer MemoryJtiCache MinLogCollector MinLogEntry OAuthRefused Period PolicySettings Principal PurgeCounts
-        PurposeRule RegisteredClient Registers RemoteJwks ResourceScope ScopeSet Session SqlAuditSink StaticJwks Target
-        TokenRejected TokenVerifier TreatmentRelation TrustAgreement VerifyResult build_audit_event decide
-        decide_access demo_user exchange_client_credentials minlog_view parse_scopes principal_from_claims
-        purge_expired require_data_context require_sor_institution target_of verify_chain verify_client_assertion
-        verify_records""".split()
-    )
+    assert sorted(security.__all__) == [
+        "AccessRefused",
+        "Action",
+        "AuditRecord",
+        "AuditSink",
+        "AuthorInstitutionNotSor",
+        "Authorisation",
+        "Block",
+        "ChainState",
+        "Consent",
+        "ContextMissing",
+        "DEFAULT_PURPOSE_RULES",
+        "DEMO_USERS",
+        "Decision",
+        "DemoUser",
+        "Gate",
+        "InMemoryAuditSink",
+        "IssuerConfig",
+        "LocalIssuer",
+        "MemoryJtiCache",
+        "MinLogCollector",
+        "MinLogEntry",
+        "OAuthRefused",
+        "Period",
+        "PolicySettings",
+        "Principal",
+        "PurgeCounts",
+        "PurposeRule",
+        "RegisteredClient",
+        "Registers",
+        "RemoteJwks",
+        "ResourceScope",
+        "ScopeSet",
+        "Session",
+        "SqlAuditSink",
+        "StaticJwks",
+        "Target",
+        "TokenRejected",
+        "TokenVerifier",
+        "TreatmentRelation",
+        "TrustAgreement",
+        "VerifyResult",
+        "build_audit_event",
+        "decide",
+        "decide_access",
+        "demo_user",
+        "exchange_client_credentials",
+        "minlog_view",
+        "parse_scopes",
+        "principal_from_claims",
+        "purge_expired",
+        "require_data_context",
+        "require_sor_institution",
+        "target_of",
+        "verify_chain",
+        "verify_client_assertion",
+        "verify_records",
+    ]
     for name in security.__all__:
         assert getattr(security, name) is not None
 

@@ -28,13 +28,16 @@ def test_resource_scopes(text: str, context: str, type_: str, letters: str) -> N
 
 
 def test_restrictions_are_kept() -> None:
-    scope = parse_scope("patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory")
+    scope = parse_scope(
+        "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory"
+    )
     assert scope is not None and scope.restrictions[0][0] == "category"
     assert parse_scopes(str(scope)).resources == (scope,)
 
 
 @pytest.mark.parametrize(
-    "text", ["patient/Observation.sr", "patient/Observation.x", "patient/observation.rs", "admin/*.rs", "user/*.", "user/*.rr"]
+    "text",
+    ["patient/Observation.sr", "patient/Observation.x", "patient/observation.rs", "admin/*.rs", "user/*.", "user/*.rr"],
 )
 def test_malformed_resource_scopes_are_refused(text: str) -> None:
     with pytest.raises(TokenRejected) as refused:
@@ -61,7 +64,9 @@ def test_allows_checks_type_interaction_and_context() -> None:
 
 contexts = st.sampled_from(["patient", "user", "system"])
 types = st.sampled_from(["*", "Patient", "Observation", "MedicationRequest"])
-letters = st.lists(st.sampled_from("cruds"), min_size=1, unique=True).map(lambda ls: "".join(sorted(ls, key="cruds".index)))
+letters = st.lists(st.sampled_from("cruds"), min_size=1, unique=True).map(
+    lambda ls: "".join(sorted(ls, key="cruds".index))
+)
 
 
 @given(st.lists(st.tuples(contexts, types, letters), max_size=5))

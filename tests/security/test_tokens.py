@@ -66,7 +66,10 @@ def test_a_single_key_may_be_chosen_without_kid() -> None:
         (lambda: token(sub=None), "invalid_token"),
         (lambda: token(exp="soon"), "invalid_token"),
         (lambda: token(b"a-shared-secret-of-enough-length!", alg="HS256"), "invalid_algorithm"),
-        (lambda: jwt.encode({"iss": ISS, "aud": AUD, "sub": "u", "exp": 2**40}, None, algorithm="none"), "invalid_algorithm"),
+        (
+            lambda: jwt.encode({"iss": ISS, "aud": AUD, "sub": "u", "exp": 2**40}, None, algorithm="none"),
+            "invalid_algorithm",
+        ),
         (lambda: token(ec.generate_private_key(ec.SECP256R1()), alg="ES256"), "invalid_algorithm"),
     ],
 )
@@ -105,3 +108,30 @@ def test_remote_jwks_failures_are_token_rejections(tmp_path: Path) -> None:
     keys = RemoteJwks("http://127.0.0.1:9/jwks.json", timeout=0.5)
     issuer = IssuerConfig(ISS, (AUD,), keys)
     assert code(lambda: TokenVerifier([issuer], clock=lambda: NOW).verify(token())) == "jwks_unavailable"
+
+
+def test_a_remembered_token_still_expires_and_the_cache_is_bounded() -> None:
+    moment = [NOW]
+    issuer = IssuerConfig(ISS, (AUD,), StaticJwks(jwks(RSA_KEY)), leeway_seconds=0)
+    cached = TokenVerifier([issuer], clock=lambda: moment[0], cache_size=2)
+    good = token()
+    claims = cached.verify(good)
+    claims["sub"] = "changed by the caller"
+    assert cached.verify(good)["sub"] == "u1"
+    moment[0] = NOW + timedelta(seconds=301)
+    assert code(lambda: cached.verify(good)) == "token_expired"
+    moment[0] = NOW
+    for i in range(3):
+        cached.verify(token(jti=str(i)))
+    assert len(cached._cache) == 2
+    uncached = TokenVerifier([issuer], clock=lambda: NOW, cache_size=0)
+    uncached.verify(good)
+    assert len(uncached._cache) == 0
+
+
+def test_a_bad_signature_is_never_remembered() -> None:
+    v = verifier()
+    forged = token(OTHER_KEY)
+    for _ in range(2):
+        assert code(lambda: v.verify(forged)) == "invalid_signature"
+    assert len(v._cache) == 0

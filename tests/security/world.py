@@ -58,7 +58,9 @@ def registers(**changes: Any) -> Registers:
         authorisations=(
             Authorisation("GP7K2", "7170"),
             Authorisation("HD4M9", "7170", Period(datetime(2010, 1, 1, tzinfo=UTC), None)),
-            Authorisation("NS3B8", "5166", Period(datetime(2015, 1, 1, tzinfo=UTC), datetime(2025, 12, 31, tzinfo=UTC))),
+            Authorisation(
+                "NS3B8", "5166", Period(datetime(2015, 1, 1, tzinfo=UTC), datetime(2025, 12, 31, tzinfo=UTC))
+            ),
         ),
         trust_agreements=(
             TrustAgreement("ta-1", HOME_CARE, "DemoCare", "ESP_APPOINTMENTS", last_review=NOW - timedelta(days=30)),
@@ -119,9 +121,7 @@ class World:
         self.gate = Gate(verifier, registers(), self.sink, clock=self.clock)
 
     def token(self, user: str, purpose: str | None = None, emergency_reason: str | None = None) -> str:
-        return self.issuer.mint(
-            demo_user(user), now=self.clock.now, purpose=purpose, emergency_reason=emergency_reason
-        )
+        return self.issuer.mint(demo_user(user), now=self.clock.now, purpose=purpose, emergency_reason=emergency_reason)
 
     def headers(self, user: str, purpose: str | None = None, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user, purpose)}", **extra}

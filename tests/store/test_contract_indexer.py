@@ -6,6 +6,7 @@ The indexer here is a test double standing in for the search component's: it ind
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -159,3 +160,13 @@ async def test_rows_that_do_not_fit_their_table_fail_the_commit(indexed: Store) 
 class MisfitIndexer(CodeIndexer):
     def rows(self, resource_type: str, resource: jsonio.Resource) -> IndexRows:
         return {TABLE: (("no_such_column",), [("x",)])}
+
+
+async def test_a_failed_write_leaves_nothing_behind_even_when_its_error_is_caught(indexed: Store) -> None:
+    indexed.indexer = MisfitIndexer()  # type: ignore[attr-defined]
+    with contextlib.suppress(Exception):
+        async with indexed.transaction() as tx:
+            with contextlib.suppress(Exception):
+                await tx.create("Observation", coded("a"), id="half")
+    assert await indexed.read("Observation", "half") is None
+    assert await indexed.fetch_all("SELECT count(*) FROM resource_history") == [(0,)]

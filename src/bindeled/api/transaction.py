@@ -16,6 +16,7 @@ import base64
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -23,7 +24,7 @@ from ..errors import BindeledError, InvalidRequest, PreconditionFailed
 from ..fhir import jsonio
 from ..fhir.jsonio import Resource
 from ..fhir.outcome import from_error
-from ..store.base import StoredResource, Transaction
+from ..store.base import StoredResource, Transaction, run_transaction
 from ..store.repository import Repository, WriteResult
 from .bundling import instant
 
@@ -54,6 +55,12 @@ class EntryRequest:
     """For writes: the ``Type/id`` the entry ends up writing (resolved before the writes)."""
     existing: StoredResource | None = None
     """For a conditional create that matched: the resource it matched (nothing is written)."""
+    body: Resource | None = None
+    """The resource with its references rewritten; made afresh on every attempt of the transaction."""
+
+    def reset(self) -> None:
+        """Forget what one attempt decided, so a retried transaction starts from the request again."""
+        self.target, self.existing, self.body = None, None, self.resource
 
     @property
     def location(self) -> str:
@@ -173,19 +180,19 @@ class _Run:
                 return _delete_response(None)
             _expect_instance(entry)
             return _delete_response(await repo.delete_in(tx, parts[0], parts[1], if_match=entry.if_match))
-        assert entry.resource is not None or entry.method == "PATCH"
+        assert entry.body is not None or entry.method == "PATCH"
         if entry.method == "POST":
             if len(parts) != 1:
                 raise InvalidRequest(
                     "A POST entry url must be a resource type", location=(f"{entry.location}.request.url",)
                 )
-            resource = entry.resource or {}
+            resource = entry.body or {}
             if entry.existing is not None:
                 return _write_response(WriteResult(entry.existing, created=False, changed=False), self.base_url)
             new_id = entry.target.split("/", 1)[1] if entry.target else None
             return _write_response(await repo.create_in(tx, parts[0], resource, id=new_id), self.base_url)
         if entry.method == "PUT":
-            resource = entry.resource or {}
+            resource = entry.body or {}
             if entry.target is None:
                 raise InvalidRequest(
                     "A PUT entry url must be Type/id or Type?criteria", location=(f"{entry.location}.request.url",)
@@ -319,10 +326,13 @@ async def process_transaction(repo: Repository, bundle: Resource, base_url: str,
             if entry.full_url in seen:
                 raise InvalidRequest("Two entries have the same fullUrl", location=(f"{entry.location}.fullUrl",))
             seen.add(entry.full_url)
-    responses: dict[int, Resource] = {}
-    async with repo.store.transaction() as tx:
+    ordered = sorted(entries, key=lambda e: _ORDER[e.method])
+
+    async def attempt(tx: Transaction) -> dict[int, Resource]:
+        responses: dict[int, Resource] = {}
+        for entry in entries:
+            entry.reset()
         run = _Run(repo, tx, base_url, read)
-        ordered = sorted(entries, key=lambda e: _ORDER[e.method])
         try:
             for entry in ordered:
                 if entry.method == "DELETE":
@@ -331,7 +341,7 @@ async def process_transaction(repo: Repository, bundle: Resource, base_url: str,
             mapping.update(await _resolve_conditional_references(run, entries))
             for entry in entries:
                 if entry.resource is not None:
-                    entry.resource = _rewrite(entry.resource, mapping)
+                    entry.body = _rewrite(entry.resource, mapping)
             for entry in ordered:
                 if entry.method in ("POST", "PUT", "PATCH"):
                     responses[entry.index] = await run.write(entry)
@@ -343,6 +353,9 @@ async def process_transaction(repo: Repository, bundle: Resource, base_url: str,
             if failing is not None and not error.location:
                 error.location = (failing.location,)
             raise
+        return responses
+
+    responses = await run_transaction(repo.store, attempt)
     return _response_bundle("transaction-response", [responses[e.index] for e in entries])
 
 
@@ -370,14 +383,20 @@ async def process_batch(repo: Repository, bundle: Resource, base_url: str, read:
                     }
                 )
                 continue
-            async with repo.store.transaction() as tx:
-                run = _Run(repo, tx, base_url, read)
-                if entry.method in ("POST", "PUT"):
-                    await _resolve_targets(run, [entry])
-                out.append(await run.write(entry))
+            out.append(await run_transaction(repo.store, partial(_batch_write, repo, entry, base_url, read)))
         except BindeledError as error:
             out.append(_error_response(error))
     return _response_bundle("batch-response", out)
+
+
+async def _batch_write(
+    repo: Repository, entry: EntryRequest, base_url: str, read: ReadHandler, tx: Transaction
+) -> Resource:
+    entry.reset()
+    run = _Run(repo, tx, base_url, read)
+    if entry.method in ("POST", "PUT"):
+        await _resolve_targets(run, [entry])
+    return await run.write(entry)
 
 
 def _response_bundle(kind: str, entries: list[Resource]) -> Resource:

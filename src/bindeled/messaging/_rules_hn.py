@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..errors import Issue
 from ._rules_common import issue
@@ -15,8 +16,10 @@ __all__ = ["HN_CHECKS"]
 def event_and_encounter(message: Message) -> Iterator[Issue]:
     note = read_notification(message)
     current = message.current_provenance
+    if current is None:
+        return  # the common Provenance rule reports it
     if note is None:
-        location = f"{current.entry.path}.activity" if current else "Bundle.entry"
+        location = f"{current.entry.path}.activity"
         yield issue("MEDCOM-PROVENANCE-ACTIVITY", "The current activity is not a HospitalNotification event", location)
         return
     encounter = note.encounter
@@ -47,9 +50,9 @@ def event_and_encounter(message: Message) -> Iterator[Issue]:
     yield from _periods(res, status, f"{encounter.path}")
 
 
-def _periods(encounter: dict[str, object], status: object, path: str) -> Iterator[Issue]:
-    period = encounter.get("period") if isinstance(encounter.get("period"), dict) else {}
-    assert isinstance(period, dict)
+def _periods(encounter: dict[str, Any], status: object, path: str) -> Iterator[Issue]:
+    raw = encounter.get("period")
+    period: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if not period.get("start"):
         yield issue("MEDCOM-HN-PERIOD", "Encounter.period.start is required", f"{path}.period.start", "required")
     if status == "finished" and not period.get("end"):

@@ -12,7 +12,9 @@ seen with this letter     seen                    send the original acknowledgem
 new                       seen                    duplicate: not delivered again; answered with
                                                   an acknowledgement of the same code and content
                                                   under a new envelope id and timestamp
-seen with another letter  any                     reject: envelope ids are never reused
+seen with another letter  new                     reject (``fatal-error``): envelope ids are
+                                                  never reused
+seen with another letter  seen                    duplicate, as above (the reuse is flagged)
 ========================  ======================  =============================================
 
 So one letter never gets ``ok`` for one copy and an error for another: every copy after the
@@ -43,7 +45,10 @@ class Received:
 
 
 class ReceiveLog(Protocol):
-    """Lookups into the receive cache (kept well beyond the 30-minute resend window)."""
+    """Lookups into the receive cache (kept well beyond the 30-minute resend window).
+
+    The hub records every transmission it answers, with the code it answered, rejected ones too.
+    """
 
     def by_envelope(self, envelope_id: str) -> Received | None:
         """The transmission that came in this envelope, if any."""
@@ -68,6 +73,8 @@ class Decision:
     verdict: Verdict
     original: Received | None = None
     """The earlier transmission the answer repeats (for RESEND_ACK and DUPLICATE)."""
+    envelope_reused: bool = False
+    """The envelope id was seen before with another letter: a sender error worth logging."""
 
     @property
     def response(self) -> ResponseCode | None:
@@ -78,13 +85,18 @@ class Decision:
 
 
 def decide(envelope_id: str, message_id: str, log: ReceiveLog) -> Decision:
-    """What to do with a transmission, given what was received before."""
+    """What to do with a transmission, given what was received before.
+
+    A known letter always gets its first answer again, even when it arrives in a reused envelope,
+    so no letter is ever answered ``ok`` once and with an error another time. For the same reason
+    the caller records *every* answered transmission, rejected ones included.
+    """
     seen_envelope = log.by_envelope(envelope_id)
-    if seen_envelope is not None:
-        if seen_envelope.message_id != message_id:
-            return Decision(Verdict.REJECT)
-        return Decision(Verdict.RESEND_ACK, log.first_by_message(message_id) or seen_envelope)
     first = log.first_by_message(message_id)
-    if first is None:
-        return Decision(Verdict.PROCESS)
-    return Decision(Verdict.DUPLICATE, first)
+    if seen_envelope is not None and seen_envelope.message_id == message_id:
+        return Decision(Verdict.RESEND_ACK, first or seen_envelope)
+    if first is not None:
+        return Decision(Verdict.DUPLICATE, first, envelope_reused=seen_envelope is not None)
+    if seen_envelope is not None:
+        return Decision(Verdict.REJECT, envelope_reused=True)
+    return Decision(Verdict.PROCESS)

@@ -4,7 +4,8 @@
 ``tree`` links them and resolves inherited address, phone and EAN; ``lookup`` finds entities by SHAK,
 ydernummer, EAN and SOR code as of a date; ``fhir`` turns the tree into DK-core Organization, Location
 and Endpoint resources with stable ids; ``diff`` reports what a re-import changed; ``importer`` writes the
-resources through the store; ``dump`` writes the export format back out; ``synthetic`` builds the demo's Region Syddanmark.
+resources through the store; ``dump`` writes the export format back out; ``synthetic`` builds the
+demo's Region Syddanmark.
 """
 
 from .diff import ChangeKind, EntityChange, FieldChange, SorDiff, diff_trees

@@ -56,7 +56,6 @@ def _read_country(elem: etree._Element, ctx: Ctx) -> str | None:
     scheme = elem.get("scheme")
     if scheme not in (None, "iso3166-alpha2"):
         ctx.notice("unknown-scheme", "Country code scheme is not iso3166-alpha2", elem)
-    report_attributes(elem, ctx, frozenset({"scheme"}))
     return read_text(elem, ctx)
 
 
@@ -206,6 +205,7 @@ def read_entity(elem: etree._Element, ctx: Ctx, level: Level, parent: str | None
     """Read one record element. ``parent`` is the SOR code of the enclosing record (None for an owner)."""
     spec = dict(_GROUPS)
     spec[_TYPE_ELEMENT[level]] = ("type_code", read_text)
+    report_attributes(elem, ctx)
     fields = read_fields(elem, ctx, spec)
     for group in [key for key in fields if key.startswith("+")]:
         merged = fields.pop(group)

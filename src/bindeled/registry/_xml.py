@@ -73,6 +73,9 @@ class Ctx:
 Reader = Callable[[etree._Element, Ctx], Any]
 """Reads one element into a value."""
 
+_KNOWN_ATTRIBUTES = {"CountryIdentificationCode": frozenset({"scheme"})}
+"""Attributes the readers use; any other attribute is reported as ignored."""
+
 
 def local_name(elem: etree._Element) -> str:
     """The element's name without its namespace."""
@@ -148,6 +151,8 @@ def read_fields(elem: etree._Element, ctx: Ctx, spec: Mapping[str, tuple[str, Re
         if name not in spec:
             sub.notice("unknown-element", f"Unknown element {name} ignored", child)
             continue
+        if len(child.attrib):
+            report_attributes(child, sub, _KNOWN_ATTRIBUTES.get(name, frozenset()))
         field, reader = spec[name]
         if field in fields:
             raise sub.fail(f"{name} may appear only once", child)

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from datetime import date
 
 from ..errors import Conflict
+from .fhir import SHAK_SYSTEM, SOR_SYSTEM, YDERNUMMER_SYSTEM
+from .gln import normalise_gln_system
 from .model import SorEntity
 from .tree import SorTree
 
@@ -90,6 +92,23 @@ class SorLookup:
         if len(found) > 1:
             raise AmbiguousLookup(f"GLN {gln} is defined by {len(found)} SOR entities", location=(gln,))
         return found[0] if found else None
+
+    def by_identifier(self, system: str, value: str, on: date | None = None) -> list[SorEntity]:
+        """The entities a FHIR identifier names (SOR, ydernummer, GLN – also as ``urn:oid:1.3.88`` – or SHAK).
+
+        An unknown system names nothing: the caller decides whether that is an error.
+        """
+        if normalise_gln_system(system):
+            found = self.by_gln(value, on)
+        elif system == SOR_SYSTEM:
+            found = self.by_sor(value, on)
+        elif system == SHAK_SYSTEM:
+            found = self.by_shak(value, on)
+        elif system == YDERNUMMER_SYSTEM:
+            return self.by_ydernummer(value, on)
+        else:
+            return []
+        return [found] if found is not None else []
 
     def receiving_gln(self, sor_code: str, on: date) -> str | None:
         """Where messages for the entity go on ``on``: its own or nearest ancestor's receiving GLN."""

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import msgspec
+
 from ..fhir.jsonio import Resource
 from .principal import Principal
 
@@ -160,8 +162,8 @@ def build_audit_event(
 
 
 def event_bytes(event: Resource) -> bytes:
-    """The stored form of an event: compact JSON with sorted keys."""
-    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """The stored form of an event: compact JSON with sorted keys (UTF-8)."""
+    return msgspec.json.encode(event, order="sorted")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,9 @@ code, and the token itself never appears in a message.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,12 +95,22 @@ class IssuerConfig:
     """Whether this issuer may make administrators (the ``admin`` claim); only for issuers bindeled controls."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TokenVerifier:
-    """Verifies bearer tokens against the configured issuers."""
+    """Verifies bearer tokens against the configured issuers.
+
+    A signature check costs several hundred microseconds, more than the rest of a FHIR read, and
+    clients send the same token many times: tokens whose signature verified are remembered (by a
+    SHA-256 of the token, at most ``cache_size`` of them, least recently used dropped first), and a
+    remembered token still has its times checked on every use, so it expires on time.
+    """
 
     issuers: Sequence[IssuerConfig]
     clock: Clock = field(default=utc_now)
+    cache_size: int = 4096
+    _cache: OrderedDict[bytes, tuple[dict[str, Any], IssuerConfig]] = field(
+        default_factory=OrderedDict, init=False, repr=False, compare=False
+    )
 
     def verify(self, token: str) -> dict[str, Any]:
         """The verified claims of ``token``; raises :class:`TokenRejected` with a specific code."""
@@ -106,6 +118,25 @@ class TokenVerifier:
 
     def verified(self, token: str) -> tuple[dict[str, Any], IssuerConfig]:
         """The verified claims of ``token`` and the configuration of the issuer that signed it."""
+        key = hashlib.sha256(token.encode()).digest()
+        found = self._cache.get(key)
+        if found is None:
+            found = self._verify_signature(token)
+            self._remember(key, found)
+        else:
+            self._cache.move_to_end(key)
+        claims, config = found
+        _check_times(claims, self.clock(), config)
+        return dict(claims), config
+
+    def _remember(self, key: bytes, found: tuple[dict[str, Any], IssuerConfig]) -> None:
+        if self.cache_size <= 0:
+            return
+        self._cache[key] = found
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _verify_signature(self, token: str) -> tuple[dict[str, Any], IssuerConfig]:
         header, unverified = _peek(token)
         config = self._issuer(unverified.get("iss"))
         alg = header.get("alg")
@@ -113,9 +144,7 @@ class TokenVerifier:
             raise TokenRejected("The token's algorithm is not accepted for its issuer", "invalid_algorithm")
         kid = header.get("kid")
         key = config.keys.key(kid if isinstance(kid, str) else None)
-        claims = _decode(token, key, str(alg), config)
-        _check_times(claims, self.clock(), config)
-        return claims, config
+        return _decode(token, key, str(alg), config), config
 
     def _issuer(self, iss: object) -> IssuerConfig:
         for config in self.issuers:
@@ -126,8 +155,8 @@ class TokenVerifier:
 
 def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
-        header = jwt.get_unverified_header(token)
-        claims = jwt.decode(token, options={"verify_signature": False})
+        unverified = jwt.api_jwt.decode_complete(token, options={"verify_signature": False})
+        header, claims = unverified["header"], unverified["payload"]
     except (jwt.PyJWTError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TokenRejected("The bearer token is not a well-formed JWT", "invalid_token") from exc
     return header, claims

@@ -14,6 +14,13 @@ Concurrency, at PostgreSQL's default READ COMMITTED:
 - Deadlocks, serialization failures and lock timeouts roll the transaction back and surface as
   :class:`~bindeled.store.base.TransientConflict`, which :func:`~bindeled.store.base.run_transaction`
   retries a bounded number of times.
+- A statement that fails aborts a PostgreSQL transaction. Refusals (``Conflict``,
+  ``PreconditionFailed``) are decided before anything is written and leave it usable; after any other
+  error, further operations raise :class:`RuntimeError` and leaving the block without an exception
+  raises :class:`RuntimeError` too (instead of PostgreSQL's silent rollback on COMMIT).
+- Index rows from the :class:`~bindeled.store.base.Indexer` are buffered in the transaction and sent
+  with one ``executemany`` per index table before a query in the transaction (``fetch_all``) and
+  before commit, so a transaction of many resources costs a few round trips, not a few per resource.
 - ``resource_history.seq`` is an identity column: numbers are handed out at insert time, so two
   transactions may commit in the other order than their numbers. History is ordered by it for a stable
   order; ``until`` (a time bound) is what fixes a result set for paging.

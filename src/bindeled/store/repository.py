@@ -23,7 +23,7 @@ from ..fhir.jsonio import Resource
 from ..fhir.references import valid_id
 from ..fhir.search import SearchRequest, parse_search
 from ..fhir.validation import Validator
-from .base import HistoryQuery, Store, StoredResource, Transaction
+from .base import HistoryQuery, Store, StoredResource, Transaction, run_transaction
 from .search import SearchResult, search
 from .search.everything import everything
 
@@ -137,8 +137,9 @@ class Repository:
     # -- writes ----------------------------------------------------------------------------------
 
     async def create(self, resource_type: str, resource: Resource, *, if_none_exist: str | None = None) -> WriteResult:
-        async with self.store.transaction() as tx:
-            return await self.create_in(tx, resource_type, resource, if_none_exist=if_none_exist)
+        return await run_transaction(
+            self.store, lambda tx: self.create_in(tx, resource_type, resource, if_none_exist=if_none_exist)
+        )
 
     async def create_in(
         self,
@@ -166,8 +167,9 @@ class Repository:
     async def update(
         self, resource_type: str, id: str, resource: Resource, *, if_match: int | None = None
     ) -> WriteResult:
-        async with self.store.transaction() as tx:
-            return await self.update_in(tx, resource_type, id, resource, if_match=if_match)
+        return await run_transaction(
+            self.store, lambda tx: self.update_in(tx, resource_type, id, resource, if_match=if_match)
+        )
 
     async def update_in(
         self,
@@ -194,8 +196,9 @@ class Repository:
     async def conditional_update(
         self, resource_type: str, criteria: str, resource: Resource, *, if_match: int | None = None
     ) -> WriteResult:
-        async with self.store.transaction() as tx:
-            return await self.conditional_update_in(tx, resource_type, criteria, resource, if_match=if_match)
+        return await run_transaction(
+            self.store, lambda tx: self.conditional_update_in(tx, resource_type, criteria, resource, if_match=if_match)
+        )
 
     async def conditional_update_in(
         self, tx: Transaction, resource_type: str, criteria: str, resource: Resource, *, if_match: int | None = None
@@ -217,8 +220,9 @@ class Repository:
     async def patch(
         self, resource_type: str, id: str, document: Any, *, kind: str, if_match: int | None = None
     ) -> WriteResult:
-        async with self.store.transaction() as tx:
-            return await self.patch_in(tx, resource_type, id, document, kind=kind, if_match=if_match)
+        return await run_transaction(
+            self.store, lambda tx: self.patch_in(tx, resource_type, id, document, kind=kind, if_match=if_match)
+        )
 
     async def patch_in(
         self, tx: Transaction, resource_type: str, id: str, document: Any, *, kind: str, if_match: int | None = None
@@ -241,8 +245,7 @@ class Repository:
         return await self.update_in(tx, resource_type, id, after, if_match=current.version_id, method="PATCH")
 
     async def delete(self, resource_type: str, id: str, *, if_match: int | None = None) -> StoredResource | None:
-        async with self.store.transaction() as tx:
-            return await self.delete_in(tx, resource_type, id, if_match=if_match)
+        return await run_transaction(self.store, lambda tx: self.delete_in(tx, resource_type, id, if_match=if_match))
 
     async def delete_in(
         self, tx: Transaction, resource_type: str, id: str, *, if_match: int | None = None
@@ -253,8 +256,9 @@ class Repository:
         return await tx.delete(resource_type, id, if_match=if_match)
 
     async def conditional_delete(self, resource_type: str, criteria: str, *, multiple: bool = True) -> int:
-        async with self.store.transaction() as tx:
-            return await self.conditional_delete_in(tx, resource_type, criteria, multiple=multiple)
+        return await run_transaction(
+            self.store, lambda tx: self.conditional_delete_in(tx, resource_type, criteria, multiple=multiple)
+        )
 
     async def conditional_delete_in(
         self, tx: Transaction, resource_type: str, criteria: str, *, multiple: bool = True

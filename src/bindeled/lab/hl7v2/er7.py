@@ -139,7 +139,7 @@ class Message:
 
 
 def escape(text: str, enc: Encoding = DEFAULT_ENCODING) -> str:
-    """Escape delimiters and control characters in one value (v2.5 section 2.7.4, 2.7.5)."""
+    """Escape delimiters, control characters and non-space white space in one value (v2.5 section 2.7)."""
     names = {
         enc.field: "F",
         enc.component: "S",
@@ -151,8 +151,10 @@ def escape(text: str, enc: Encoding = DEFAULT_ENCODING) -> str:
     for char in text:
         if char in names:
             out.append(f"{enc.escape}{names[char]}{enc.escape}")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"{enc.escape}X{ord(char):02X}{enc.escape}")
+        elif char != " " and (char.isspace() or not char.isprintable()):
+            # Control characters and white space other than the space would be eaten by segment splitting
+            # or by stripping: send them as the hex of their UTF-8 bytes.
+            out.append(f"{enc.escape}X{char.encode('utf-8', 'surrogatepass').hex().upper()}{enc.escape}")
         else:
             out.append(char)
     return "".join(out)
@@ -227,7 +229,9 @@ def _segment(raw: Any, enc: Encoding, index: int) -> Segment:
     seg_id = _leaf(raw[0])
     if seg_id == "MSH" and index == 0:
         header = (Field((((enc.field,),),)), Field((((_leaf(raw[2]),),),)))
-        return Segment(seg_id, header + tuple(_field(f, enc) for f in raw[3:]))
+        # MSH-2 is always followed by a field separator (checked above); python-hl7 drops a lone empty MSH-3.
+        rest = tuple(_field(f, enc) for f in raw[3:]) or (Field(),)
+        return Segment(seg_id, header + rest)
     return Segment(seg_id, tuple(_field(f, enc) for f in raw[1:]))
 
 

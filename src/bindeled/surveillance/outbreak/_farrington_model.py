@@ -34,11 +34,11 @@ class Design:
             cols.append(wtime)
         if season is not None:
             cols.extend((season == lev).astype(float) for lev in self.levels[1:])
-        return np.column_stack(cols)
+        return np.asarray(np.column_stack(cols), dtype=np.float64)
 
     def row(self, wtime: float, level: float | None) -> Array:
         season = None if level is None else np.array([level])
-        return self.matrix(np.array([wtime]), season)[0]
+        return np.asarray(self.matrix(np.array([wtime]), season)[0], dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
 
 Array = NDArray[np.float64]
 
@@ -102,7 +102,7 @@ class GlmFit:
         se = np.sqrt(dispersion * self.cov_unscaled[pos, pos])
         with np.errstate(divide="ignore", invalid="ignore"):
             tval = np.float64(est) / se
-        return est, float(2.0 * stats.t.sf(abs(tval), self.df_residual))
+        return est, float(2.0 * special.stdtr(self.df_residual, -abs(tval)))
 
     def predict_link(self, x0: Array, offset: float, dispersion: float) -> tuple[float, float]:
         """Linear predictor and its standard error at one new row (``predict.glm(type="link")``)."""
@@ -140,10 +140,7 @@ def glm_fit(
     n = y.shape[0]
     w_prior = np.ones(n) if weights is None else weights
     off = np.zeros(n) if offset is None else offset
-    if etastart is None:
-        eta = np.log(family.mustart(y))
-    else:
-        eta = etastart.copy()
+    eta = np.log(family.mustart(y)) if etastart is None else etastart.copy()
     mu = np.exp(eta)
     devold = float(np.sum(family.dev_resids(y, mu, w_prior)))
     good = w_prior > 0

@@ -88,7 +88,7 @@ def cases_poisson(x: Array, mu: Array, n: int, c: float, direction: int, window:
     return hi
 
 
-def _nb_newton(kappa: Array, x: Array, mu: Array, mask: Array, alpha: float) -> Array:
+def _nb_newton(kappa: Array, x: Array, mu: Array, mask: NDArray[np.bool_], alpha: float) -> Array:
     """R's Newton iteration for the NB intercept change, one row of ``mask`` per chain.
 
     Copied step for step (start, tolerance 1e-6 on κ, stop below -18, NaN ends the loop) because
@@ -122,7 +122,7 @@ def _fmax0(values: Array, direction: int) -> Array:
     return np.asarray(direction * np.where(np.isnan(v), 0.0, np.maximum(0.0, v)), dtype=np.float64)
 
 
-def _nb_lnk(kappa: Array, x: Array, mu: Array, mask: Array, alpha: float) -> Array:
+def _nb_lnk(kappa: Array, x: Array, mu: Array, mask: NDArray[np.bool_], alpha: float) -> Array:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         ratio = np.log((1 + alpha * mu[None, :]) / (1 + alpha * mu[None, :] * np.exp(kappa)[:, None]))
         terms = kappa[:, None] * x[None, :] + (x[None, :] + 1 / alpha) * ratio

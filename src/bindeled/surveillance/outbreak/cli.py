@@ -10,6 +10,8 @@ method's internals. Bad input gives a one-line error and exit code 2, never a tr
 
 from __future__ import annotations
 
+from typing import TextIO
+
 import click
 
 from .csvio import read_series, write_result
@@ -29,7 +31,7 @@ __all__ = ["outbreak"]
     help='R control list as JSON, R names and values, e.g. \'{"b":5,"w":3,"range":[209,260]}\'.',
 )
 @click.argument("input_csv", type=click.File("r", encoding="utf-8"))
-def outbreak(method: str, control: str, input_csv: click.utils.LazyFile) -> None:
+def outbreak(method: str, control: str, input_csv: TextIO) -> None:
     """Run an outbreak detector over a weekly count series and print the result as CSV."""
     try:
         parsed = control_from_r_json(method, control)

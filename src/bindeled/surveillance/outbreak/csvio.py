@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import math
 from collections.abc import Iterable
 
@@ -59,7 +60,7 @@ def read_series(text: str) -> WeeklySeries:
         [_number(r["population"], i + 2, "population") for i, r in enumerate(rows)] if "population" in fields else None
     )
     dates = [_date(r["date"], i + 2) for i, r in enumerate(rows)] if "date" in fields else None
-    if dates is not None and any(b <= a for a, b in zip(dates, dates[1:], strict=False)):
+    if dates is not None and any(b <= a for a, b in itertools.pairwise(dates)):
         raise SeriesFormatError("'date' must increase from row to row")
     start = (2000, 1)
     if "year" in fields and "epoch_in_year" in fields:

@@ -103,10 +103,7 @@ def _noufaily(eta: float, se: float, phi: float, alpha: float, y: float, method:
     mu = _exp(eta) if method == "nbPlugin" else _exp(eta + se * float(special.ndtri(1 - alpha)))
     if math.isinf(mu):
         return _NAN, _NAN, _NAN
-    if phi > 1:
-        upper = qnbinom(1 - alpha, mu / (phi - 1), 1 / phi)
-    else:
-        upper = qpois(1 - alpha, mu)
+    upper = qnbinom(1 - alpha, mu / (phi - 1), 1 / phi) if phi > 1 else qpois(1 - alpha, mu)
     if y <= 0:
         prob = 1.0
     elif phi != 1:

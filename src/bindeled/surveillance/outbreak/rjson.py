@@ -77,7 +77,10 @@ def _pair(name: str, value: Any) -> tuple[int, int]:
 
 
 def _optional(parse: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
-    return lambda name, value: None if value is None else parse(name, value)
+    def parse_or_none(name: str, value: Any) -> Any:
+        return None if value is None else parse(name, value)
+
+    return parse_or_none
 
 
 def _number_or_glm(name: str, value: Any) -> float | str | None:
@@ -134,7 +137,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
 
 
 def _parse_value(name: str, value: Any) -> Any:
-    parser = _PARSERS.get(name, _float)
+    parser: Callable[[str, Any], Any] = _PARSERS.get(name, _float)
     if isinstance(value, list) and len(value) == 1 and name not in ("range", "limit54", "mu0"):
         value = value[0]  # R does not tell a scalar from a length-one vector
     return parser(name, value)
