@@ -337,3 +337,11 @@ def test_unused_attributes_are_reported() -> None:
         ("ignored-attribute", "/SorTree/InstitutionOwnerEntity[1]/InstitutionOwner/LocalCode"),
     ]
     assert result.entities[0].local_code == "x"
+
+
+def test_issues_reach_the_callback_before_a_later_failure() -> None:
+    body = owner(extra="<Colour>blue</Colour>") + owner(code="22222000016002", extra="<EntityName>x</EntityName>")
+    seen: list[LoadIssue] = []
+    with pytest.raises(SorFormatError, match="may appear only once"):
+        load_export(export(body), on_issue=seen.append)
+    assert [i.code for i in seen] == ["unknown-element"]

@@ -142,3 +142,17 @@ def test_by_identifier(lookup: SorLookup) -> None:
     assert codes(lookup.by_identifier("https://bindeled.dk/fhir/NamingSystem/shak", "9901", TODAY)) == [INSTITUTION]
     assert lookup.by_identifier("urn:oid:1.2.208.176.1.1", "99999999999") == []
     assert lookup.by_identifier("http://cvr.dk", "12345678") == []
+
+
+def test_municipality_and_region_via_the_owner(region: SorTree, praksis: SorExport) -> None:
+    lookup = SorLookup(region)
+    odense = next(e for e in region.roots() if e.name == "Odense Kommune")
+    home_care = next(e for e in region.descendants(odense.sor_code) if e.name.startswith("Hjemmeplejen"))
+    assert lookup.municipality_of(home_care.sor_code) == "0461"
+    assert lookup.region_of(home_care.sor_code) == "1083"
+    ward = next(e for e in region if e.name.endswith("sengeafsnit"))
+    assert lookup.municipality_of(ward.sor_code) is None
+    assert lookup.region_of(ward.sor_code) == "1083"
+    practice = SorLookup(SorTree.from_export(praksis))
+    assert practice.region_of("8341000016002") == "1084"  # from the practice owner's EAN registration
+    assert practice.municipality_of("8341000016002") is None

@@ -37,6 +37,7 @@ __all__ = [
     "SYNTHETIC_TAG",
     "YDERNUMMER_SYSTEM",
     "endpoint_id",
+    "entity_resources",
     "location_id",
     "organization_id",
     "to_endpoint",
@@ -216,12 +217,18 @@ def to_endpoint(tree: SorTree, sor_code: str, ean: EanLocation, on: date) -> Res
     return resource
 
 
+def entity_resources(tree: SorTree, sor_code: str, on: date) -> Iterator[Resource]:
+    """The Organization, Location (not for owners) and Endpoint (with an own EAN) of one entity."""
+    yield to_organization(tree, sor_code, on)
+    location = to_location(tree, sor_code, on)
+    if location is not None:
+        yield location
+    ean = tree[sor_code].ean
+    if ean is not None:
+        yield to_endpoint(tree, sor_code, ean, on)
+
+
 def tree_resources(tree: SorTree, on: date) -> Iterator[Resource]:
     """Every resource for the tree, parents before children (Organizations, Locations, Endpoints)."""
     for entity in tree:
-        yield to_organization(tree, entity.sor_code, on)
-        location = to_location(tree, entity.sor_code, on)
-        if location is not None:
-            yield location
-        if entity.ean is not None:
-            yield to_endpoint(tree, entity.sor_code, entity.ean, on)
+        yield from entity_resources(tree, entity.sor_code, on)

@@ -34,7 +34,7 @@ __all__ = ["SOR_NAMESPACE", "SorFormatError", "SorHeader", "Source", "iter_entit
 SOR_NAMESPACE = "urn:oio:sundhedsstyrelsen:organisation:1.0.0"
 
 Source = str | Path | bytes | IO[bytes]
-"""A file path, the document's bytes, or a binary file object."""
+"""A file path (``str`` or ``Path``), the document's bytes, or a binary file object."""
 
 _WRAPPER_PARENTS = {
     "InstitutionOwnerEntity": ("SorTree",),
@@ -57,6 +57,13 @@ class SorHeader:
     created_at: datetime | None = None
     snapshot_date: date | None = None
     issues: list[LoadIssue] = field(default_factory=list)
+    on_issue: Callable[[LoadIssue], None] | None = None
+    """Called with each issue the moment it is found (e.g. to log it), also when the import later fails."""
+
+    def add(self, issue: LoadIssue) -> None:
+        self.issues.append(issue)
+        if self.on_issue is not None:
+            self.on_issue(issue)
 
 
 @dataclass(slots=True)
@@ -127,7 +134,7 @@ class _Streamer:
         self.stack: list[_Frame] = []
 
     def report(self, issue: LoadIssue) -> None:
-        self.header.issues.append(issue)
+        self.header.add(issue)
 
     def start(self, elem: etree._Element) -> None:
         name = local_name(elem)
@@ -230,7 +237,7 @@ def iter_entities(source: Source, header: SorHeader | None = None) -> Iterator[S
 
 def load_export(source: Source, *, on_issue: Callable[[LoadIssue], None] | None = None) -> SorExport:
     """Read a whole export. ``on_issue`` sees each issue as it is found (e.g. to log it)."""
-    header = SorHeader()
+    header = SorHeader(on_issue=on_issue)
     entities = []
     seen: set[str] = set()
     for entity in iter_entities(source, header):
@@ -238,7 +245,4 @@ def load_export(source: Source, *, on_issue: Callable[[LoadIssue], None] | None 
             raise SorFormatError(f"SOR code {entity.sor_code} appears twice", "/SorTree")
         seen.add(entity.sor_code)
         entities.append(entity)
-    if on_issue is not None:
-        for issue in header.issues:
-            on_issue(issue)
     return SorExport(header.created_at, header.snapshot_date, tuple(entities), tuple(header.issues))

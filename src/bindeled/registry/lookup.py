@@ -110,6 +110,20 @@ class SorLookup:
             return []
         return [found] if found is not None else []
 
+    def municipality_of(self, sor_code: str) -> str | None:
+        """The kommunekode of the entity or its nearest ancestor that has one (a municipality owner)."""
+        found = self.tree.nearest(sor_code, lambda e: e.municipality_code)
+        return found.value if found else None
+
+    def region_of(self, sor_code: str) -> str | None:
+        """The SOR region code (1081–1085) of the entity or its nearest ancestor.
+
+        Where no entity states one, the region registered on the nearest EAN location is used.
+        """
+        found = self.tree.nearest(sor_code, lambda e: e.region_code)
+        found = found or self.tree.nearest(sor_code, lambda e: e.ean.region_code if e.ean else None)
+        return found.value if found else None
+
     def receiving_gln(self, sor_code: str, on: date) -> str | None:
         """Where messages for the entity go on ``on``: its own or nearest ancestor's receiving GLN."""
         if not self.is_valid(sor_code, on):

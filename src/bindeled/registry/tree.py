@@ -54,7 +54,9 @@ class Resolved:
 class SorTree:
     """An immutable SOR tree built from entities listed parents first (as an export lists them)."""
 
-    def __init__(self, entities: Iterable[SorEntity], *, snapshot_date: date | None = None, synthetic: bool = False):
+    def __init__(
+        self, entities: Iterable[SorEntity], *, snapshot_date: date | None = None, synthetic: bool = False
+    ) -> None:
         self.snapshot_date = snapshot_date
         self.synthetic = synthetic
         self._by_code: dict[str, SorEntity] = {}
@@ -125,10 +127,12 @@ class SorTree:
         return top
 
     def descendants(self, sor_code: str) -> Iterator[SorEntity]:
-        """Everything below the entity, depth first."""
-        for child in self._children[self[sor_code].sor_code]:
-            yield self._by_code[child]
-            yield from self.descendants(child)
+        """Everything below the entity, depth first, children in export order."""
+        pending = list(reversed(self._children[self[sor_code].sor_code]))
+        while pending:
+            code = pending.pop()
+            yield self._by_code[code]
+            pending.extend(reversed(self._children[code]))
 
     def roots(self) -> list[SorEntity]:
         return [e for e in self._by_code.values() if e.parent is None]
