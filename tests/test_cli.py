@@ -105,3 +105,25 @@ def test_demo_builds_synthetic_data_and_serves_it(tmp_path: Path) -> None:
         out, _err = proc.communicate(timeout=30)
     assert "Synthetic demo data (not real people): 12 citizens" in out
     assert f"http://127.0.0.1:{port}/fhir/metadata" in out
+
+
+def test_import_sor_and_reimport_reports_changes(tmp_path: Path, shared_dir: Path) -> None:
+    samples = sorted((shared_dir / "standards" / "esp" / "sor-xml").glob("*.xml"))
+    assert samples
+    url = f"sqlite:///{tmp_path / 'sor.db'}"
+    first = CliRunner().invoke(main, ["import", "sor", str(samples[0]), "--database", url])
+    assert first.exit_code == 0, first.output
+    assert "created" in first.output and " 0 created" not in first.output
+    again = CliRunner().invoke(
+        main, ["import", "sor", str(samples[0]), "--database", url, "--previous", str(samples[0])]
+    )
+    assert again.exit_code == 0, again.output
+    assert "0 created, 0 updated" in again.output and "unchanged" in again.output
+
+
+def test_import_sor_rejects_malformed_xml(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<not-sor>")
+    result = CliRunner().invoke(main, ["import", "sor", str(bad), "--database", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output

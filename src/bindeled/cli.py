@@ -97,10 +97,14 @@ async def _load_demo(settings: Settings, citizens: int, seed: int) -> int:
     from .api.app import build_services
     from .demo.patients import synthetic_citizens
 
+    from .registry import SorTree, import_into, synthetic_region
+
     svc = build_services(settings)
     await svc.store.open()
     written = 0
     try:
+        sor = await import_into(svc.store, SorTree.from_export(synthetic_region()))
+        written += sor.created + sor.updated
         batch: list[list[dict[str, Any]]] = []
         for group in synthetic_citizens(citizens, seed):
             batch.append(group)
@@ -183,6 +187,51 @@ def migrate(ctx: click.Context, database_url: str | None, dry_run: bool) -> None
         click.echo("No pending migrations")
     for name in names:
         click.echo(f"{'pending' if dry_run else 'applied'}: {name}")
+
+
+@main.group("import", help="Import national registers into the store.")
+def import_group() -> None:
+    pass
+
+
+@import_group.command("sor", help="Import a SOR XML export (Organization, Location and Endpoint resources).")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The export imported last time: units it has and EXPORT lacks are switched off.",
+)
+@click.option("--database", "database_url", help="Database URL (else from settings).")
+@click.pass_context
+def import_sor(ctx: click.Context, export: Path, previous: Path | None, database_url: str | None) -> None:
+    from .errors import BindeledError
+    from .registry import SorTree, diff_trees, import_into, load_export
+    from .store.factory import open_store
+
+    settings = _settings(ctx, database_url=database_url)
+    try:
+        tree = SorTree.from_export(load_export(export))
+        old = SorTree.from_export(load_export(previous)) if previous else None
+    except BindeledError as exc:
+        raise click.ClickException(f"{exc.message} ({', '.join(exc.location)})") from None
+
+    async def run() -> Any:
+        store = open_store(settings.database_url)
+        await store.open()
+        try:
+            return await import_into(store, tree, previous=old)
+        finally:
+            await store.close()
+
+    result = asyncio.run(run())
+    click.echo(
+        f"SOR import: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.retired} switched off"
+    )
+    if old is not None:
+        changes = diff_trees(old, tree)
+        for kind, count in changes.counts().items():
+            click.echo(f"  {kind}: {count}")
 
 
 def _mount_optional_commands() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -56,7 +57,7 @@ _versions = st.builds(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_versions, min_size=1, max_size=8, unique_by=lambda x: x.control_id), st.randoms())
-def test_current_is_the_same_whatever_the_arrival_order(versions: list[Version], rnd: object) -> None:
+def test_current_is_the_same_whatever_the_arrival_order(versions: list[Version], rnd: random.Random) -> None:
     def run(order: list[Version]) -> Version:
         current: Version | None = None
         for version in order:
@@ -66,5 +67,5 @@ def test_current_is_the_same_whatever_the_arrival_order(versions: list[Version],
         return current
 
     shuffled = list(versions)
-    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    rnd.shuffle(shuffled)
     assert run(versions) == run(shuffled) == max(versions, key=sort_key)

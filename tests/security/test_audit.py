@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bindeled.fhir.definitions import Definitions
+from bindeled.fhir.validation import Validator
 from bindeled.security import ChainState, Principal, build_audit_event, parse_scopes, verify_records
 from bindeled.security.audit import GENESIS_HASH, AuditRecord, format_instant, link
 
@@ -117,3 +119,28 @@ def test_a_purged_front_verifies_from_its_anchor() -> None:
 def test_audit_times_must_be_zoned() -> None:
     with pytest.raises(ValueError, match="timezone"):
         format_instant(datetime(2026, 1, 1))
+
+
+def test_audit_events_are_valid_r4(definitions: Definitions) -> None:
+    validator = Validator(definitions)
+    events = [
+        build_audit_event(
+            interaction="search",
+            recorded=T0,
+            outcome="0",
+            principal=DOCTOR,
+            resource_type="Appointment",
+            patients=["Patient/carl"],
+            request_id="req-1",
+        ),
+        build_audit_event(
+            interaction="create", recorded=T0, outcome="0", principal=DOCTOR, resources=["Appointment/a"]
+        ),
+        build_audit_event(interaction="read", recorded=T0, outcome="4", principal=None, reason="invalid_token"),
+        build_audit_event(
+            interaction="read", recorded=T0, outcome="0", principal=replace(DOCTOR, emergency_reason="not_contactable")
+        ),
+    ]
+    for event in events:
+        errors = [i for i in validator.validate(event) if i.is_error]
+        assert errors == []

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bindeled.security import MinLogCollector, Principal, minlog_view
+from bindeled.fhir.definitions import Definitions
+from bindeled.fhir.validation import Validator
+from bindeled.security import MinLogCollector, Principal, minlog_audit_event, minlog_view
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 NURSE = Principal(
@@ -64,3 +66,19 @@ def test_entries_need_a_zoned_time() -> None:
     collector.add("0101709995", "read", "CarePlan")
     with pytest.raises(ValueError, match="timezone"):
         collector.entries(datetime(2026, 1, 1))
+
+
+def test_an_entry_as_the_citizen_s_audit_event(definitions: Definitions) -> None:
+    collector = MinLogCollector(replace(NURSE, emergency_reason="not_contactable"), "corr-9")
+    collector.add("0101709995", "read", "CarePlan")
+    (entry,) = collector.entries(NOW)
+    event = minlog_audit_event(entry)
+    assert (event["action"], event["recorded"]) == ("R", "2026-03-02T10:00:00+00:00")
+    assert event["agent"][0]["who"]["display"] == "Nanna Demo Sygeplejerske"
+    assert event["agent"][0]["location"]["display"] == "Hjemmesygeplejen"
+    assert {"type": "emergencyReason", "valueString": "not_contactable"} in event["entity"][0]["detail"]
+    assert [p["coding"][0]["code"] for p in event["purposeOfEvent"]] == ["ESP_PLANS", "ETREAT"]
+    issues = Validator(definitions).validate(event)
+    assert not [i for i in issues if i.is_error], issues
+    hidden = minlog_audit_event(replace(entry, name_protected=True))
+    assert "who" not in hidden["agent"][0] and "Nanna" not in str(hidden)

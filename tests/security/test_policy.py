@@ -17,6 +17,7 @@ from bindeled.security import (
     Consent,
     ContextMissing,
     Decision,
+    Delegation,
     PolicySettings,
     Principal,
     Target,
@@ -75,6 +76,7 @@ CARL_AT_GP = Target(CARL, GP_PRACTICE, datetime(2026, 2, 1, tzinfo=UTC))
 CARL_AT_CARDIO = Target(CARL, CARDIOLOGY, datetime(2026, 2, 1, tzinfo=UTC))
 DORA_AT_GP = Target(DORA, GP_PRACTICE)
 NO_CITIZEN = Target(None)
+FMK = Delegation("NS3B8", "HD4M9", frozenset({"FMK_WRITE"}))
 TA = TrustAgreement("ta", HOME_CARE, "DemoCare", "ESP_APPOINTMENTS", last_review=NOW - timedelta(days=10))
 
 
@@ -193,6 +195,66 @@ CASES: list[Case] = [
         {},
         "allow",
         "authorised",
+        NONE,
+    ),
+    Case(
+        "FMK write delegated to a nurse",
+        replace(NURSE, purpose="FMK_WRITE", responsible_user="HD4M9"),
+        Action("create", "MedicationRequest"),
+        CARL_AT_GP,
+        {"authorisations": (*registers().authorisations, Authorisation("NS3B8", "5166")), "delegations": (FMK,)},
+        "allow",
+        "delegated",
+        frozenset({"delegated"}),
+    ),
+    Case(
+        "FMK write delegated to a helper",
+        replace(SOSU, purpose="FMK_WRITE", responsible_user="HD4M9", user_id="NS3B8"),
+        Action("create", "MedicationRequest"),
+        CARL_AT_GP,
+        {"delegations": (FMK,)},
+        "allow",
+        "delegated",
+        frozenset({"delegated"}),
+    ),
+    Case(
+        "FMK write, no delegation",
+        replace(SOSU, purpose="FMK_WRITE", responsible_user="HD4M9"),
+        Action("create", "MedicationRequest"),
+        CARL_AT_GP,
+        {"delegations": (FMK,)},
+        "refuse",
+        "no_delegation",
+        NONE,
+    ),
+    Case(
+        "FMK write, delegation lapsed",
+        replace(SOSU, purpose="FMK_WRITE", responsible_user="HD4M9", user_id="NS3B8"),
+        Action("create", "MedicationRequest"),
+        CARL_AT_GP,
+        {"delegations": (replace(FMK, valid=Period(None, NOW)),)},
+        "refuse",
+        "no_delegation",
+        NONE,
+    ),
+    Case(
+        "FMK write, delegation for another right",
+        replace(SOSU, purpose="FMK_WRITE", responsible_user="HD4M9", user_id="NS3B8"),
+        Action("create", "MedicationRequest"),
+        CARL_AT_GP,
+        {"delegations": (replace(FMK, purposes=frozenset({"DDV"})),)},
+        "refuse",
+        "no_delegation",
+        NONE,
+    ),
+    Case(
+        "FMK write, the delegator is no doctor",
+        replace(SOSU, purpose="FMK_WRITE", responsible_user="NS3B8", user_id="u-h"),
+        Action("create", "MedicationRequest"),
+        CARL_AT_GP,
+        {"delegations": (Delegation("u-h", "NS3B8", frozenset({"FMK_WRITE"})),)},
+        "refuse",
+        "delegator_not_authorised",
         NONE,
     ),
     Case("unknown professional", STRANGER, READ, NO_CITIZEN, {}, "refuse", "not_authorised", NONE),

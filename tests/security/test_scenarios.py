@@ -100,6 +100,8 @@ async def test_emergency_access_with_a_reason_shows_blocked_data_and_the_citizen
     view = minlog_view(entries[0])
     assert view["emergency"] is True and view["emergencyReason"] == "not_contactable"
     assert view["user"]["name"] == "Henrik Demo Overlæge"
+    operator_view = world.sink.chain[-1].event()["purposeOfEvent"]
+    assert [c["code"] for c in operator_view[1]["coding"]] == ["ETREAT", "not_contactable"]
 
 
 async def test_emergency_access_without_a_reason_is_400(world: World) -> None:

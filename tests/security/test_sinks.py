@@ -174,3 +174,13 @@ async def test_concurrent_appends_never_fork_the_chain(sink: AuditSink) -> None:
             tg.start_soon(lambda i=i: sink.append([event(i)], [], recorded=T0))
     result = await verify_chain(sink)
     assert (result.ok, result.checked) == (True, 8)
+
+
+async def test_a_missing_state_row_is_recreated(sink: AuditSink) -> None:
+    if not isinstance(sink, SqlAuditSink):
+        pytest.skip("only the SQL sink keeps its state in a row")
+    async with sink.store.transaction() as tx:
+        await tx.fetch_all("DELETE FROM audit_chain_state")
+    assert (await sink.chain_state()).head_seq == 0
+    await sink.append([event(1)], [], recorded=T0)
+    assert (await verify_chain(sink)).ok

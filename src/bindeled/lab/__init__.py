@@ -2,12 +2,13 @@
 
 Flow 3 of the architecture: a message arrives (:class:`~bindeled.lab.hl7v2.mllp.MllpServer` with
 :class:`Er7Handler`, or :func:`receive_folder`), :func:`receive_er7` parses and maps it
-(:mod:`bindeled.lab.hl7v2.oru_r01`), the :class:`ResultSink` stores the version and decides with
+(:mod:`bindeled.lab.hl7v2.oru_r01`) — or :func:`receive_fhir_bundle` takes a FHIR Bundle — the :class:`ResultSink` stores the version and decides with
 :mod:`bindeled.lab.corrections` whether it becomes current, and rejected messages go to the quarantine.
 """
 
 from bindeled.lab.codes import CodeMap, MappedCode, default_code_map
 from bindeled.lab.corrections import Outcome, Version, decide
+from bindeled.lab.fhir_intake import map_fhir_bundle, receive_fhir_bundle
 from bindeled.lab.file_intake import FileOutcome, receive_folder
 from bindeled.lab.intake import Er7Handler, process_er7, receive_er7
 from bindeled.lab.quarantine import QuarantineRecord, QuarantineStatus, discard, inspect, replay
@@ -30,8 +31,10 @@ __all__ = [
     "default_code_map",
     "discard",
     "inspect",
+    "map_fhir_bundle",
     "process_er7",
     "receive_er7",
+    "receive_fhir_bundle",
     "receive_folder",
     "replay",
     "synthetic_case",

@@ -104,6 +104,6 @@ class MemorySink:
     async def update_quarantine(self, record: QuarantineRecord) -> None:
         self._quarantine[record.id] = record
 
-    def keys(self) -> list[ResultKey]:
+    def result_keys(self) -> list[ResultKey]:
         """Every key with at least one version (for tests and the demo)."""
         return sorted(self._versions)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import Issue
+from ._json import as_list
 from ._rules_common import issue
 from .messages import Entry, Message
 
@@ -46,7 +47,7 @@ def _communication(message: Message) -> Entry | None:
 
 def _codes(concept: Any) -> list[str]:
     codings = concept.get("coding") if isinstance(concept, dict) else None
-    return [c["code"] for c in codings or [] if isinstance(c, dict) and isinstance(c.get("code"), str)]
+    return [c["code"] for c in as_list(codings) if isinstance(c, dict) and isinstance(c.get("code"), str)]
 
 
 def communication(message: Message) -> Iterator[Issue]:
@@ -73,7 +74,7 @@ def communication(message: Message) -> Iterator[Issue]:
 
 
 def _category(res: dict[str, Any], path: str) -> Iterator[Issue]:
-    categories = res.get("category") or []
+    categories = as_list(res.get("category"))
     codes = [code for concept in categories for code in _codes(concept)]
     if len(categories) != 1 or len(codes) != 1 or codes[0] not in CATEGORIES:
         yield issue("MEDCOM-CC-CATEGORY", "Exactly one category from MedCom's list is required", f"{path}.category")
@@ -91,7 +92,7 @@ def _category(res: dict[str, Any], path: str) -> Iterator[Issue]:
 
 
 def _thread(res: dict[str, Any], path: str) -> Iterator[Issue]:
-    idents = [i for i in res.get("identifier") or [] if isinstance(i, dict)]
+    idents = [i for i in as_list(res.get("identifier")) if isinstance(i, dict)]
     if len(idents) != 1 or not _THREAD.match(str(idents[0].get("value", ""))):
         yield issue(
             "MEDCOM-CC-THREAD",
@@ -101,7 +102,7 @@ def _thread(res: dict[str, Any], path: str) -> Iterator[Issue]:
 
 
 def _attachments(res: dict[str, Any], path: str) -> Iterator[Issue]:
-    payloads = res.get("payload") or []
+    payloads = as_list(res.get("payload"))
     if not any(isinstance(p, dict) and "contentString" in p for p in payloads):
         yield issue(
             "MEDCOM-CC-COMMUNICATION",

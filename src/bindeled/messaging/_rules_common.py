@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import Issue
+from ._json import as_list
 from .messages import CPR_SYSTEM, Message, Organization
 from .profiles import MESSAGE_TYPES
 
@@ -92,7 +93,7 @@ def patient(message: Message) -> Iterator[Issue]:
     if len(patients) != 1:
         yield issue("MEDCOM-PATIENT", f"Exactly one Patient needed, found {len(patients)}", "Bundle.entry")
         return
-    idents = [i for i in patients[0].resource.get("identifier") or [] if isinstance(i, dict)]
+    idents = [i for i in as_list(patients[0].resource.get("identifier")) if isinstance(i, dict)]
     systems = {i.get("system") for i in idents}
     replacement_ok = message.event == "care-communication-message"
     if CPR_SYSTEM in systems:

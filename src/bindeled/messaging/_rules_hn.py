@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import Issue
+from ._json import as_list
 from ._rules_common import issue
 from .hospital_notification import RULES, leave_period, read_notification
 from .messages import CPR_SYSTEM, Message
@@ -70,7 +71,7 @@ def _periods(encounter: dict[str, Any], status: object, path: str) -> Iterator[I
 def cpr_only(message: Message) -> Iterator[Issue]:
     """HospitalNotification forbids replacement ids: the Patient is identified by CPR only."""
     for entry in message.patients:
-        for index, ident in enumerate(entry.resource.get("identifier") or []):
+        for index, ident in enumerate(as_list(entry.resource.get("identifier"))):
             if isinstance(ident, dict) and ident.get("system") != CPR_SYSTEM:
                 yield issue(
                     "MEDCOM-PATIENT-CPR",

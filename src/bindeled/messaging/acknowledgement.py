@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import Issue
+from ._json import as_list
 from .messages import Message
 
 __all__ = ["ACK_ISSUE_SYSTEM", "HL7_ISSUE_SYSTEM", "AckIds", "ResponseCode", "build_acknowledgement"]
@@ -197,7 +198,7 @@ def _organization(message: Message, which: str) -> dict[str, Any]:
 def _organizations(message: Message, parties: list[dict[str, Any]], provenance: dict[str, Any]) -> list[dict[str, Any]]:
     """The two parties plus any organisation the copied Provenance names, each once."""
     out = {f"Organization/{p['id']}": p for p in parties}
-    for agent in provenance.get("agent") or []:
+    for agent in as_list(provenance.get("agent")):
         ref = agent.get("who", {}).get("reference") if isinstance(agent, dict) else None
         entry = message.resolve(ref) if isinstance(ref, str) else None
         if entry is not None and entry.key not in out and entry.resource.get("resourceType") == "Organization":

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ._json import as_list
 from .messages import Entry, Message
 
 __all__ = [
@@ -194,7 +195,7 @@ LEAVE_PERIOD_URL = (
 
 def leave_period(encounter: dict[str, Any]) -> dict[str, Any] | None:
     """The ``leavePeriod`` extension's Period, if the Encounter carries one."""
-    for ext in encounter.get("extension") or []:
+    for ext in as_list(encounter.get("extension")):
         if isinstance(ext, dict) and ext.get("url") == LEAVE_PERIOD_URL:
             period = ext.get("valuePeriod")
             return period if isinstance(period, dict) else None
@@ -203,7 +204,7 @@ def leave_period(encounter: dict[str, Any]) -> dict[str, Any] | None:
 
 def _episode_ids(encounter: dict[str, Any]) -> tuple[str, ...]:
     out = []
-    for episode in encounter.get("episodeOfCare") or []:
+    for episode in as_list(encounter.get("episodeOfCare")):
         ident = episode.get("identifier") if isinstance(episode, dict) else None
         if isinstance(ident, dict) and isinstance(ident.get("value"), str):
             out.append(ident["value"])

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from ._json import as_list
+
 __all__ = [
     "CPR_SYSTEM",
     "GLN_SYSTEMS",
@@ -71,7 +73,7 @@ class Organization:
 
     def _identifiers(self, systems: frozenset[str]) -> list[str]:
         found = []
-        for ident in self.entry.resource.get("identifier") or []:
+        for ident in as_list(self.entry.resource.get("identifier")):
             if isinstance(ident, dict) and ident.get("system") in systems and isinstance(ident.get("value"), str):
                 found.append(ident["value"])
         return found
@@ -106,7 +108,7 @@ class Provenance:
     def activity(self) -> str | None:
         activity = self.resource.get("activity")
         codings = activity.get("coding") if isinstance(activity, dict) else None
-        for coding in codings or []:
+        for coding in as_list(codings):
             if isinstance(coding, dict) and isinstance(coding.get("code"), str):
                 return str(coding["code"])
         return None
@@ -119,7 +121,7 @@ class Provenance:
     def entities(self) -> list[tuple[str | None, str | None]]:
         """``(role, "MessageHeader/<id>" or an identifier value)`` per entity."""
         out: list[tuple[str | None, str | None]] = []
-        for entity in self.resource.get("entity") or []:
+        for entity in as_list(self.resource.get("entity")):
             if not isinstance(entity, dict):
                 continue
             what = _dict(entity.get("what"))
@@ -174,7 +176,7 @@ class Message:
     @cached_property
     def entries(self) -> tuple[Entry, ...]:
         out = []
-        for index, entry in enumerate(self.bundle.get("entry") or []):
+        for index, entry in enumerate(as_list(self.bundle.get("entry"))):
             if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
                 out.append(Entry(index, entry.get("fullUrl"), entry["resource"]))
         return tuple(out)
@@ -217,7 +219,7 @@ class Message:
     def claimed_profiles(self) -> list[str]:
         meta = self.bundle.get("meta")
         profiles = meta.get("profile") if isinstance(meta, dict) else None
-        return [p for p in profiles or [] if isinstance(p, str)]
+        return [p for p in as_list(profiles) if isinstance(p, str)]
 
     @property
     def definition(self) -> str | None:
@@ -256,7 +258,7 @@ class Message:
     def destinations(self) -> list[tuple[int, str | None, dict[str, Any]]]:
         """``(index, use, destination)`` per destination; ``use`` is ``primary``, ``cc`` or None."""
         out = []
-        for index, dest in enumerate(self.header.get("destination") or []):
+        for index, dest in enumerate(as_list(self.header.get("destination"))):
             if isinstance(dest, dict):
                 out.append((index, _destination_use(dest), dest))
         return out
@@ -278,7 +280,7 @@ class Message:
         patients = self.patients
         if len(patients) != 1:
             return None
-        for ident in patients[0].resource.get("identifier") or []:
+        for ident in as_list(patients[0].resource.get("identifier")):
             if isinstance(ident, dict) and ident.get("system") == CPR_SYSTEM and isinstance(ident.get("value"), str):
                 return str(ident["value"])
         return None
@@ -319,7 +321,7 @@ class Message:
 
 
 def _destination_use(dest: dict[str, Any]) -> str | None:
-    for ext in dest.get("extension") or []:
+    for ext in as_list(dest.get("extension")):
         if isinstance(ext, dict) and ext.get("url") == DESTINATION_USE_URL:
             coding = ext.get("valueCoding")
             code = coding.get("code") if isinstance(coding, dict) else None

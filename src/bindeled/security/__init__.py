@@ -28,11 +28,20 @@ from .devissuer import DEMO_USERS, DemoUser, LocalIssuer, demo_user
 from .errors import AccessRefused, AuthorInstitutionNotSor, ContextMissing, OAuthRefused, TokenRejected
 from .facts import require_sor_institution, target_of
 from .gate import Gate
-from .minlog import MinLogCollector, MinLogEntry, minlog_view
+from .minlog import MinLogCollector, MinLogEntry, minlog_audit_event, minlog_view
 from .policy import Action, Decision, PolicySettings, Target, decide, decide_access
 from .principal import Principal, principal_from_claims, require_data_context
 from .purposes import DEFAULT_PURPOSE_RULES, PurposeRule
-from .registers import Authorisation, Block, Consent, Period, Registers, TreatmentRelation, TrustAgreement
+from .registers import (
+    Authorisation,
+    Block,
+    Consent,
+    Delegation,
+    Period,
+    Registers,
+    TreatmentRelation,
+    TrustAgreement,
+)
 from .scopes import ResourceScope, ScopeSet, parse_scopes
 from .session import Session
 from .sinks import AuditSink, InMemoryAuditSink, PurgeCounts, purge_expired, verify_chain
@@ -52,6 +61,7 @@ __all__ = [
     "Consent",
     "ContextMissing",
     "Decision",
+    "Delegation",
     "DemoUser",
     "Gate",
     "InMemoryAuditSink",
@@ -85,6 +95,7 @@ __all__ = [
     "decide_access",
     "demo_user",
     "exchange_client_credentials",
+    "minlog_audit_event",
     "minlog_view",
     "parse_scopes",
     "principal_from_claims",

@@ -16,7 +16,6 @@ apart from the records, so removing records from the end is detected too.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +51,7 @@ _DCM = "http://dicom.nema.org/resources/ontology/DCM"
 _ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
 _OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
 _BALP_ENTITY = "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType"
+_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 _ACTIONS = {"create": "C", "read": "R", "vread": "R", "history": "R", "update": "U", "patch": "U", "delete": "D"}
 
 Outcome = Literal["0", "4", "8", "12"]
@@ -63,9 +63,6 @@ def format_instant(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("audit times must be timezone-aware")
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-_utc = format_instant
 
 
 def _coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
@@ -113,6 +110,15 @@ def _entities(patients: Sequence[str], resources: Sequence[str], request_id: str
     return found
 
 
+def _purposes(principal: Principal) -> dict[str, Any]:
+    """The purpose of use, and emergency access (v3 ActReason ETREAT) with its reason code, when claimed."""
+    found = [{"coding": [_coding(PURPOSE_SYSTEM, principal.purpose)]}] if principal.purpose else []
+    if principal.emergency_reason:
+        reason = _coding("urn:bindeled:emergency-reason", principal.emergency_reason)
+        found.append({"coding": [_coding(_ACT_REASON, "ETREAT"), reason]})
+    return {"purposeOfEvent": found} if found else {}
+
+
 def build_audit_event(
     *,
     interaction: str,
@@ -138,13 +144,13 @@ def build_audit_event(
         "type": _coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "Restful Operation"),
         "subtype": [_coding("http://hl7.org/fhir/restful-interaction", code)],
         "action": _ACTIONS.get(interaction, "E"),
-        "recorded": _utc(recorded),
+        "recorded": format_instant(recorded),
         "outcome": outcome,
     }
     if reason:
         event["outcomeDesc"] = reason
-    if principal is not None and principal.purpose:
-        event["purposeOfEvent"] = [{"coding": [_coding(PURPOSE_SYSTEM, principal.purpose)]}]
+    if principal is not None:
+        event.update(_purposes(principal))
     agents = [] if principal is None else [_user_agent(principal), _client_agent(principal)]
     agents.append({"type": {"coding": [_coding(_DCM, "110152", "Destination Role ID")]}, "requestor": False})
     agents[-1]["who"] = {"display": server}
@@ -179,7 +185,7 @@ class AuditRecord:
     """The AuditEvent JSON exactly as hashed."""
 
     def event(self) -> Resource:
-        found: Resource = json.loads(self.body)
+        found: Resource = msgspec.json.decode(self.body)
         return found
 
 
@@ -191,7 +197,7 @@ def chain_hash(seq: int, recorded: str, prev_hash: str, body: bytes) -> str:
 
 def link(prev_seq: int, prev_hash: str, event: Resource, recorded: datetime) -> AuditRecord:
     """The record that follows ``(prev_seq, prev_hash)``."""
-    seq, when, body = prev_seq + 1, _utc(recorded), event_bytes(event)
+    seq, when, body = prev_seq + 1, format_instant(recorded), event_bytes(event)
     return AuditRecord(seq, when, prev_hash, chain_hash(seq, when, prev_hash, body), body)
 
 

@@ -19,13 +19,17 @@ import msgspec
 
 from ..fhir.jsonio import Resource
 from ..store.base import Store, Transaction
-from .audit import AuditRecord, ChainState, format_instant, link
+from .audit import GENESIS_HASH, AuditRecord, ChainState, format_instant, link
 from .minlog import MinLogEntry
 from .sinks import PurgeCounts
 
 __all__ = ["SqlAuditSink"]
 
 _STATE = "SELECT anchor_seq, anchor_hash, head_seq, head_hash FROM audit_chain_state WHERE id = 1"
+_INIT_STATE = (
+    "INSERT INTO audit_chain_state (id, anchor_seq, anchor_hash, head_seq, head_hash)"
+    " VALUES (1, 0, $1, 0, $1) ON CONFLICT (id) DO NOTHING"
+)
 _INSERT_RECORD = "INSERT INTO audit_chain (seq, recorded, prev_hash, hash, body) VALUES ($1, $2, $3, $4, $5)"
 _SET_HEAD = "UPDATE audit_chain_state SET head_seq = $1, head_hash = $2 WHERE id = 1"
 _SET_ANCHOR = "UPDATE audit_chain_state SET anchor_seq = $1, anchor_hash = $2 WHERE id = 1"
@@ -64,7 +68,7 @@ class SqlAuditSink:
     ) -> list[AuditRecord]:
         added: list[AuditRecord] = []
         if events:
-            state = _state((await tx.fetch_all(_STATE + self._lock))[0])
+            state = await self._locked_state(tx)
             seq, prev = state.head_seq, state.head_hash
             for event in events:
                 record = link(seq, prev, event, recorded)
@@ -77,8 +81,17 @@ class SqlAuditSink:
             await tx.fetch_all(_INSERT_MINLOG, row)
         return added
 
+    async def _locked_state(self, tx: Transaction) -> ChainState:
+        """The chain state, locked until commit; (re)created empty if the row is gone (tables emptied by hand)."""
+        rows = await tx.fetch_all(_STATE + self._lock)
+        if not rows:
+            await tx.fetch_all(_INIT_STATE, (GENESIS_HASH,))
+            rows = await tx.fetch_all(_STATE + self._lock)
+        return _state(rows[0])
+
     async def chain_state(self) -> ChainState:
-        return _state((await self.store.fetch_all(_STATE))[0])
+        rows = await self.store.fetch_all(_STATE)
+        return _state(rows[0]) if rows else ChainState()
 
     async def records(self, after_seq: int = 0, limit: int = 1000) -> list[AuditRecord]:
         rows = await self.store.fetch_all(_RECORDS, (after_seq, limit))
@@ -103,7 +116,7 @@ class SqlAuditSink:
 
     async def _purge_chain(self, tx: Transaction, cutoff: str) -> int:
         """Delete the oldest records, up to the last one recorded before ``cutoff``, and move the anchor there."""
-        state = _state((await tx.fetch_all(_STATE + self._lock))[0])
+        state = await self._locked_state(tx)
         last = await tx.fetch_all(_LAST_OLD, (cutoff,))
         if not last:
             return 0

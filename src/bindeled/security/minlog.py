@@ -19,7 +19,19 @@ from typing import Any, Literal
 from .audit import format_instant
 from .principal import Principal
 
-__all__ = ["MINLOG_RETENTION", "Activity", "MinLogCollector", "MinLogEntry", "activity_of", "minlog_view"]
+__all__ = [
+    "MINLOG_RETENTION",
+    "Activity",
+    "MinLogCollector",
+    "MinLogEntry",
+    "activity_of",
+    "minlog_audit_event",
+    "minlog_view",
+]
+
+_ACTION = {"read": "R", "create": "C", "update": "U", "delete": "D"}
+_CPR_SYSTEM = "urn:oid:1.2.208.176.1.2"
+_SOR_SYSTEM = "urn:oid:1.2.208.176.1.1"
 
 MINLOG_RETENTION = timedelta(days=730)
 """How long citizens see their entries (two years), after which the purge job deletes them."""
@@ -136,3 +148,46 @@ def minlog_view(entry: MinLogEntry, *, full_names: bool = False) -> dict[str, An
         if entry.responsible_user:
             view["responsibleUser"] = entry.responsible_user
     return view
+
+
+def _detail(name: str, value: str | None) -> list[dict[str, str]]:
+    return [{"type": name, "valueString": value}] if value else []
+
+
+def minlog_audit_event(entry: MinLogEntry, *, full_names: bool = False) -> dict[str, Any]:
+    """An entry as the AuditEvent a citizen's ``AuditEvent`` search returns (only ever their own entries).
+
+    Unlike the operator log this is *for* the citizen, so the staff member's name is in it, unless
+    they are name-protected; the emergency reason and correlation id travel as entity details.
+    """
+    view = minlog_view(entry, full_names=full_names)
+    agent: dict[str, Any] = {"requestor": True}
+    if entry.user_role:
+        agent["role"] = [{"text": entry.user_role}]
+    if "user" in view:
+        agent["who"] = {"identifier": {"value": entry.user_id}, "display": entry.user_full_name or entry.user_id}
+    if entry.organisation_sor:
+        org = {"identifier": {"system": _SOR_SYSTEM, "value": entry.organisation_sor}}
+        agent["location"] = org | ({"display": entry.organisation_name} if entry.organisation_name else {})
+    details = [
+        *_detail("correlationId", entry.correlation_id),
+        *_detail("emergencyReason", entry.emergency_reason),
+        *_detail("responsibleUser", view.get("responsibleUser")),
+        *_detail("resourceTypes", ",".join(entry.resource_types)),
+    ]
+    event: dict[str, Any] = {
+        "resourceType": "AuditEvent",
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest"},
+        "action": _ACTION[entry.activity],
+        "recorded": entry.time.isoformat(),
+        "outcome": "0",
+        "agent": [agent],
+        "source": {"observer": {"display": entry.system_name or "unknown"}},
+        "entity": [{"what": {"identifier": {"system": _CPR_SYSTEM, "value": entry.citizen}}, "detail": details}],
+    }
+    if entry.purpose:
+        event["purposeOfEvent"] = [{"coding": [{"system": "urn:bindeled:purpose-of-use", "code": entry.purpose}]}]
+    if entry.emergency:
+        emergency = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "ETREAT"}
+        event.setdefault("purposeOfEvent", []).append({"coding": [emergency]})
+    return event

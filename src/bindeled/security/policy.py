@@ -15,7 +15,8 @@ Three effects:
 
 Order of the checks (first failure wins): context (400) → scopes → purpose covers the type and the
 interaction → who the user is (authorisation, else trust agreement; FMK writes need a doctor) →
-emergency access only for authorised professionals → per citizen: own data (citizens, proxies),
+emergency access only for authorised professionals → writes reserved for a profession (FMK prescribing)
+need it, or a delegation from a responsible user who has it → per citizen: own data (citizens, proxies),
 operators see none, consents beat blocks, emergency access beats blocks, blocks hide, treatment
 relation (flagged ``pending_verification`` without evidence, refused in strict mode).
 """
@@ -101,7 +102,7 @@ class Decision:
     reason: str
     status: int = 200
     flags: frozenset[str] = frozenset()
-    """``pending_verification``, ``emergency``, ``blocked_data_shown``, ``consent``, ``as_trust_user``."""
+    """``pending_verification``, ``emergency``, ``as_trust_user``, ``delegated``."""
     location: str | None = None
     """For a 400: the context field that is missing or wrong."""
 
@@ -172,12 +173,12 @@ def _staff(
         authorisation = registers.authorisation(principal.authorisation_id, now)
     if authorisation is not None:
         if action.writes and rule.education_codes and authorisation.education_code not in rule.education_codes:
-            return _refuse("education_not_permitted")
+            return _delegated(principal, rule, registers, now)
         return Decision("allow", "authorised")
     if principal.emergency:
         return _refuse("emergency_not_permitted")
     if action.writes and rule.education_codes:
-        return _refuse("education_not_permitted")
+        return _delegated(principal, rule, registers, now)
     refusal = _trust(principal, registers, now, settings)
     if refusal is None:
         return Decision("allow", "trust_agreement", flags=frozenset({"as_trust_user"}))
@@ -185,6 +186,19 @@ def _staff(
         known = registers.knows_authorisation(principal.authorisation_id or "")
         return _refuse("authorisation_expired" if known else "not_authorised")
     return refusal
+
+
+def _delegated(principal: Principal, rule: PurposeRule, registers: Registers, now: datetime) -> Decision:
+    """A write reserved for some professions, done by a helper on behalf of a responsible user (rule 3.4)."""
+    delegator = principal.responsible_user
+    if delegator is None:
+        return _refuse("education_not_permitted")
+    if registers.delegation(_ids(principal), delegator, principal.purpose or "", now) is None:
+        return _refuse("no_delegation")
+    responsible = registers.authorisation(delegator, now)
+    if responsible is None or responsible.education_code not in rule.education_codes:
+        return _refuse("delegator_not_authorised")
+    return Decision("allow", "delegated", flags=frozenset({"delegated"}))
 
 
 def _trust(principal: Principal, registers: Registers, now: datetime, settings: PolicySettings) -> Decision | None:

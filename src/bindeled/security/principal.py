@@ -20,7 +20,7 @@ Claim names (bindeled's own issuer mints them; external issuers are mapped onto 
 ``purpose``            purpose of use (see :data:`PURPOSES`)
 ``cpr``                a citizen's (or proxy's) own CPR number
 ``represents``         CPR numbers a proxy holds a power of attorney for
-``responsible_user``   for delegated acts: the responsible (authorised) user
+``responsible_user``   for delegated acts: the responsible user's authorisation id
 ``name_protected``     the user's name is withheld from MinLog views (L 182)
 ``emergency_reason``   emergency access (værdispring) and its reason
 ``admin``              an administrator with full access

@@ -3,6 +3,7 @@
 * the authorisation register snapshot (Styrelsen for Patientsikkerhed), imported, not live;
 * trust agreements (trustaftaler) with their six-monthly user reviews and withdrawal;
 * citizens' blocks (Min Spærring) and positive consents;
+* delegations to helpers (Bemyndigelsesregister), e.g. for FMK prescribing on a doctor's behalf;
 * treatment-relation evidence (encounters, referrals, the assigned GP, municipal services).
 
 :class:`Registers` is an immutable snapshot indexed for the policy's look-ups, so :func:`~.policy.decide`
@@ -26,6 +27,7 @@ __all__ = [
     "Block",
     "BlockKind",
     "Consent",
+    "Delegation",
     "IsWithin",
     "Period",
     "Registers",
@@ -152,6 +154,19 @@ class Consent:
         return self.active and self.valid.contains(now)
 
 
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    """A delegation (bemyndigelse): a helper may act for an authorised delegator under some purposes."""
+
+    helper_id: str
+    """The helper's user id or authorisation id."""
+    delegator_authorisation_id: str
+    purposes: frozenset[str]
+    """The rights delegated, as purposes of use (e.g. ``FMK_WRITE``)."""
+    valid: Period = ALWAYS
+    """Two years from the grant, unless the register says otherwise."""
+
+
 RelationKind = Literal["encounter", "referral", "assigned_gp", "municipal_service"]
 
 
@@ -182,12 +197,14 @@ class Registers:
     blocks: tuple[Block, ...] = ()
     consents: tuple[Consent, ...] = ()
     relations: tuple[TreatmentRelation, ...] = ()
+    delegations: tuple[Delegation, ...] = ()
     is_within: IsWithin = same_unit_only
     _by_aut: Mapping[object, tuple[Authorisation, ...]] = field(init=False, repr=False, compare=False)
     _by_trust: Mapping[object, tuple[TrustAgreement, ...]] = field(init=False, repr=False, compare=False)
     _by_block: Mapping[object, tuple[Block, ...]] = field(init=False, repr=False, compare=False)
     _by_consent: Mapping[object, tuple[Consent, ...]] = field(init=False, repr=False, compare=False)
     _by_relation: Mapping[object, tuple[TreatmentRelation, ...]] = field(init=False, repr=False, compare=False)
+    _by_helper: Mapping[object, tuple[Delegation, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -196,6 +213,7 @@ class Registers:
         put(self, "_by_block", _index(self.blocks, lambda b: b.citizen))
         put(self, "_by_consent", _index(self.consents, lambda c: c.citizen))
         put(self, "_by_relation", _index(self.relations, lambda r: r.citizen))
+        put(self, "_by_helper", _index(self.delegations, lambda d: d.helper_id))
 
     def authorisation(self, authorisation_id: str, now: datetime) -> Authorisation | None:
         """The authorisation current at ``now``; expired or future ones count as none (rule 3.2)."""
@@ -217,6 +235,15 @@ class Registers:
     def relations_of(self, citizen: str, now: datetime) -> tuple[TreatmentRelation, ...]:
         return tuple(r for r in self._by_relation.get(citizen, ()) if r.valid.contains(now))
 
+    def delegation(self, helper_ids: Iterable[str], delegator: str, purpose: str, now: datetime) -> Delegation | None:
+        """A delegation in force from ``delegator`` to the helper (by any of their ids) covering ``purpose``."""
+        for helper in helper_ids:
+            for found in self._by_helper.get(helper, ()):
+                wanted = found.delegator_authorisation_id == delegator and purpose in found.purposes
+                if wanted and found.valid.contains(now):
+                    return found
+        return None
+
     def with_changes(self, **changes: object) -> Registers:
         """A new snapshot with some registers replaced (administration builds the next snapshot this way)."""
         fields = {
@@ -225,6 +252,7 @@ class Registers:
             "blocks": self.blocks,
             "consents": self.consents,
             "relations": self.relations,
+            "delegations": self.delegations,
             "is_within": self.is_within,
         }
         unknown = set(changes) - set(fields)

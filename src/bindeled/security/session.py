@@ -46,15 +46,15 @@ class Session:
     correlation_id: str
     settings: PolicySettings = field(default_factory=PolicySettings)
     request_id: str | None = None
-    flags: set[str] = field(default_factory=set)
+    flags: set[str] = field(default_factory=set, init=False)
     """Flags of the allowed decisions (``pending_verification``, ``emergency`` …) for follow-up jobs."""
-    _now: datetime | None = None
-    _access: dict[Action, Decision] = field(default_factory=dict)
-    _minlog: MinLogCollector | None = None
-    _patients: dict[str, None] = field(default_factory=dict)
-    _last: Action | None = None
-    _refusal: str | None = None
-    _finished: bool = False
+    _now: datetime | None = field(default=None, init=False)
+    _access: dict[Action, Decision] = field(default_factory=dict, init=False)
+    _minlog: MinLogCollector | None = field(default=None, init=False)
+    _patients: dict[str, None] = field(default_factory=dict, init=False)
+    _last: Action | None = field(default=None, init=False)
+    _refusal: str | None = field(default=None, init=False)
+    _finished: bool = field(default=False, init=False)
 
     @property
     def now(self) -> datetime:

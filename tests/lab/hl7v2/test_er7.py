@@ -110,11 +110,12 @@ def test_second_msh_is_rejected() -> None:
 
 # --- property tests ---------------------------------------------------------------------------------
 
-_values = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+_chars = st.characters(min_codepoint=1, max_codepoint=0x3000, exclude_categories=["Cs"])
+_values = st.text(_chars | st.sampled_from(list("|^~\\&#*@!%\r\n\t\x85 æøå")), max_size=8)
 _components = st.lists(_values, min_size=1, max_size=3).map(tuple)
 _repetitions = st.lists(_components, min_size=1, max_size=3).map(tuple)
 _fields = st.lists(_repetitions, min_size=1, max_size=2).map(lambda reps: Field(tuple(reps)))
-_segment_ids = st.from_regex(r"[A-Z][A-Z0-9]{2}", fullmatch=True).filter(lambda s: s != "MSH")
+_segment_ids = st.sampled_from(["PID", "OBR", "OBX", "SPM", "NTE", "ZX9", "PV1"])
 _segments = st.builds(Segment, _segment_ids, st.lists(_fields, max_size=6).map(tuple))
 
 
@@ -134,7 +135,7 @@ def messages(draw: st.DrawFn) -> Message:
     return Message(enc, segments)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(messages())
 def test_round_trip(message: Message) -> None:
     text = er7.serialise(message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,5 +61,5 @@ def test_any_chunking_yields_the_same_frames(payloads: list[bytes], garbage: byt
     stream = b"".join(garbage + frame(p) for p in payloads)
     decoder = FrameDecoder()
     bounds = [0, *sorted(c % (len(stream) + 1) for c in cuts), len(stream)]
-    frames = [item for a, b in zip(bounds, bounds[1:], strict=False) for item in decoder.feed(stream[a:b])]
+    frames = [item for a, b in itertools.pairwise(bounds) for item in decoder.feed(stream[a:b])]
     assert frames == payloads

@@ -44,7 +44,10 @@ def test_key_status_and_patient() -> None:
     assert result.patient["gender"] == "female"
 
 
-@pytest.mark.parametrize(("obr25", "status"), [("P", "preliminary"), ("F", "final"), ("C", "corrected"), ("A", "partial"), ("X", "cancelled")])
+@pytest.mark.parametrize(
+    ("obr25", "status"),
+    [("P", "preliminary"), ("F", "final"), ("C", "corrected"), ("A", "partial"), ("X", "cancelled")],
+)
 def test_report_status_from_obr25(obr25: str, status: str) -> None:
     assert mapped(oru(status=obr25)).report["status"] == status
 
@@ -67,14 +70,25 @@ def test_specimen_material_site_and_times() -> None:
 def test_organism_is_coded_with_local_and_national_codes() -> None:
     organism = by_local_code(mapped(oru()), "ISO")["valueCodeableConcept"]
     local, national = organism["coding"]
-    assert local == {"system": f"urn:bindeled:lab:{LAB}:codes", "code": "SAUR", "display": "Staphylococcus aureus", "userSelected": True}
+    assert local == {
+        "system": f"urn:bindeled:lab:{LAB}:codes",
+        "code": "SAUR",
+        "display": "Staphylococcus aureus",
+        "userSelected": True,
+    }
     assert (national["system"], national["code"]) == ("http://snomed.info/sct", "3092008")
 
 
 def test_susceptibility_keeps_value_unit_qualifier_and_category_apart() -> None:
     result = mapped(oru())
     clo = by_local_code(result, "CLO")
-    assert clo["valueQuantity"] == {"value": Decimal("0.25"), "comparator": "<=", "unit": "mg/L", "system": "http://unitsofmeasure.org", "code": "mg/L"}
+    assert clo["valueQuantity"] == {
+        "value": Decimal("0.25"),
+        "comparator": "<=",
+        "unit": "mg/L",
+        "system": "http://unitsofmeasure.org",
+        "code": "mg/L",
+    }
     assert clo["interpretation"][0]["coding"][0]["code"] == "S"
     assert clo["extension"][0]["valueString"] == "<=^0.25"
     assert clo["method"] == {"text": "MIC"}
@@ -96,7 +110,13 @@ def test_isolate_groups_its_susceptibilities() -> None:
 def test_colony_count_in_ucum_and_unmapped_codes_reported() -> None:
     result = mapped(urine())
     count = by_local_code(result, "KIM")["valueQuantity"]
-    assert count == {"value": Decimal(100000), "comparator": ">=", "unit": "CFU/mL", "system": "http://unitsofmeasure.org", "code": "{CFU}/mL"}
+    assert count == {
+        "value": Decimal(100000),
+        "comparator": ">=",
+        "unit": "CFU/mL",
+        "system": "http://unitsofmeasure.org",
+        "code": "{CFU}/mL",
+    }
     assert by_local_code(result, "MEC")["valueQuantity"]["value"] == Decimal("0.50")
     unknown = by_local_code(result, "ZZZ")
     assert len(unknown["code"]["coding"]) == 1  # never guessed
@@ -111,7 +131,11 @@ def test_laboratory_specific_mapping_wins() -> None:
 
 
 def test_ids_are_deterministic_per_message_and_differ_between_versions() -> None:
-    first, again, final = mapped(oru(status="P", control_id="A")), mapped(oru(status="P", control_id="A")), mapped(oru(control_id="B"))
+    first, again, final = (
+        mapped(oru(status="P", control_id="A")),
+        mapped(oru(status="P", control_id="A")),
+        mapped(oru(control_id="B")),
+    )
     assert [r["id"] for r in first.resources] == [r["id"] for r in again.resources]
     assert first.report["id"] != final.report["id"]
 
@@ -178,7 +202,28 @@ def test_header_errors_reject(text: str, field: int, code: ErrorCode) -> None:
 
 # --- property: mutated messages never raise anything but Hl7Error ----------------------------------------
 
-_TOKENS = ["|", "^", "~", "\\", "&", "\r", "", "X", "<=", "NM", "SN", "CWE", "F", "C", "OBX", "PID", "MSH", "2026", "1.5e3", "\\X0\\"]
+_TOKENS = [
+    "|",
+    "^",
+    "~",
+    "\\",
+    "&",
+    "\r",
+    "",
+    "X",
+    "<=",
+    "NM",
+    "SN",
+    "CWE",
+    "F",
+    "C",
+    "OBX",
+    "PID",
+    "MSH",
+    "2026",
+    "1.5e3",
+    "\\X0\\",
+]
 
 
 @st.composite
