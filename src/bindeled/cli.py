@@ -96,7 +96,6 @@ def demo(
 async def _load_demo(settings: Settings, citizens: int, seed: int) -> int:
     from .api.app import build_services
     from .demo.patients import synthetic_citizens
-
     from .registry import SorTree, import_into, synthetic_region
 
     svc = build_services(settings)
