@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
+from hypothesis import strategies as st
+
+from bindeled.lab.synthetic import synthetic_case
+
 LAB = "999000000000011"
 CPR = "0101801234"
 
@@ -45,3 +51,37 @@ def urine() -> str:
             "OBX|4|SN|ZZZ^Ukendt^L|1|^4|mg/L||I|||F||||||MIC",
         ),
     )
+
+
+_TOKENS = [
+    "|",
+    "^",
+    "~",
+    "\\",
+    "&",
+    "\r",
+    "",
+    "X",
+    "<=",
+    "NM",
+    "SN",
+    "CWE",
+    "F",
+    "C",
+    "OBX",
+    "PID",
+    "MSH",
+    "2026",
+    "1.5e3",
+    "\\X0\\",
+]
+
+
+@st.composite
+def mutated_messages(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from([oru(), urine(), synthetic_case(random.Random(draw(st.integers(0, 50)))).message("F")]))
+    for _ in range(draw(st.integers(1, 6))):
+        position = draw(st.integers(0, len(text)))
+        cut = draw(st.integers(0, 12))
+        text = text[:position] + draw(st.sampled_from(_TOKENS) | st.text(max_size=3)) + text[position + cut :]
+    return text

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
 
 from bindeled.errors import NotFound
 from bindeled.lab import MemorySink, QuarantineStatus, discard, inspect, receive_er7
 from bindeled.lab.corrections import Outcome
+from bindeled.lab.hl7v2 import er7
 from bindeled.lab.hl7v2.ack import AckCode
 from bindeled.lab.hl7v2.errors import ErrorCode, Hl7Error
 from bindeled.lab.hl7v2.oru_r01 import MappedResult
 from bindeled.lab.intake import decode_er7
-from tests.lab.messages import CPR, oru
+from tests.lab.messages import CPR, mutated_messages, oru
 
 pytestmark = pytest.mark.anyio
 
@@ -72,3 +75,17 @@ def test_decode_er7_follows_msh18() -> None:
         decode_er7(oru().replace("UNICODE UTF-8", "EBCDIC").encode())
     assert raised.value.where.field == 18
     assert raised.value.hl7_code is ErrorCode.TABLE_VALUE_NOT_FOUND
+
+
+@settings(max_examples=150, deadline=None)
+@given(mutated_messages())
+def test_every_mutated_message_gets_a_well_formed_ack_and_never_hits_a_bug(text: str) -> None:
+    sink = MemorySink()
+    ack = asyncio.run(receive_er7(text.encode(), sink))
+    rendered = er7.parse(ack.render(NOW))
+    assert rendered.segments[1][1] == ack.code.value
+    if ack.code is AckCode.ACCEPT:
+        assert asyncio.run(inspect(sink)) == []
+    else:
+        assert ack.errors[0].code is not ErrorCode.APPLICATION_INTERNAL
+        assert [r.raw for r in asyncio.run(inspect(sink))] == [text.encode()]

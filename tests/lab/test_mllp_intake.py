@@ -114,6 +114,7 @@ async def test_duplicate_is_idempotent(client: MllpClient, sink: MemorySink) -> 
     assert msa(first) == msa(second) == ("AA", "MSG0001")
     assert second.segments[1][3] == "duplicate"
     assert len(await sink.versions(KEY)) == 1
+    assert await inspect(sink, None) == []
 
 
 async def test_corrections_supersede_and_late_versions_do_not(client: MllpClient, sink: MemorySink) -> None:
@@ -183,3 +184,13 @@ async def test_quarantined_message_replayed_after_a_fix(client: MllpClient, sink
     current = await sink.current(KEY)
     assert current is not None
     assert current.control_id == "FIXME"
+
+
+async def test_a_client_vanishing_mid_frame_leaves_the_server_serving(server: MllpServer, sink: MemorySink) -> None:
+    quitter = await MllpClient.connect("127.0.0.1", server.port)
+    await quitter.write(b"\x0b" + oru(control_id="HALF").encode()[:100])
+    await quitter.close()
+    async with await MllpClient.connect("127.0.0.1", server.port) as other:
+        assert msa(parse_ack(await other.send(oru().encode()))) == ("AA", "MSG0001")
+    assert [v.control_id for v in await sink.versions(KEY)] == ["MSG0001"]
+    assert await inspect(sink) == []

@@ -22,8 +22,7 @@ VALIDATOR_DEFECTS: dict[str, tuple[str, str, str]] = {
     "resolve-discriminator": (
         r"^Bundle\.entry\[\d+\]\.resource\.performer(\[\d+\])?$",
         r"does not match any slice|^Slice \w+ of performer",
-        "profile discriminators on resolve() are not evaluated, so DiagnosticReport.performer's "
-        "slices never match",
+        "profile discriminators on resolve() are not evaluated, so DiagnosticReport.performer's slices never match",
     ),
     "bundle-invariant-practitionerrole": (
         r"^Bundle$",

@@ -19,7 +19,9 @@ EXAMPLES = "standards/medcom/examples"
 
 HN_EXAMPLE = "hospitalnotification/Bundle-a5e5b880-c087-4055-b9ec-99108695f81d.json"
 CC_EXAMPLE = "carecommunication/Flow3-CareCommunication_Ex_to_OIOXML.xml"
-CC_DEFINITION = "http://medcomfhir.dk/ig/messagedefinitions/MessageDefinition/MedComCareCommunicationMessageDefinition|5.0"
+CC_DEFINITION = (
+    "http://medcomfhir.dk/ig/messagedefinitions/MessageDefinition/MedComCareCommunicationMessageDefinition|5.0"
+)
 
 # The published HospitalNotification example uses ids that are not UUIDs (documented in SOURCES.md);
 # the clean copy swaps their first letter for a hex digit and changes nothing else.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -45,8 +46,10 @@ def invalid(bundle: Bundle) -> list[Issue]:
 
 
 @pytest.mark.parametrize("kind", ["hn", "cc"])
-def test_ok_for_a_valid_message(kind: str, clean: object, pool: ValidatorPool, definitions: Definitions) -> None:
-    original = clean(kind)  # type: ignore[operator]
+def test_ok_for_a_valid_message(
+    kind: str, clean: Callable[[str], Bundle], pool: ValidatorPool, definitions: Definitions
+) -> None:
+    original = clean(kind)
     ack = build_acknowledgement(Message(original), ResponseCode.OK, ids(), AT)
     assert profile_errors(ack, pool) == []
     assert check_message(Message(ack)) == []
@@ -110,7 +113,7 @@ def test_a_duplicate_gets_the_same_content_in_a_new_envelope(clean_hn: Bundle) -
 
 def test_refuses_unzoned_time_and_missing_parties(clean_hn: Bundle) -> None:
     with pytest.raises(ValueError, match="zoned"):
-        build_acknowledgement(Message(clean_hn), ResponseCode.OK, ids(), datetime(2024, 1, 1))  # noqa: DTZ001
+        build_acknowledgement(Message(clean_hn), ResponseCode.OK, ids(), datetime(2024, 1, 1))
     del header(clean_hn)["source"]
     with pytest.raises(ValueError, match="source endpoint"):
         build_acknowledgement(Message(clean_hn), ResponseCode.OK, ids(), datetime.now(UTC))

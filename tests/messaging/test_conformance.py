@@ -154,7 +154,9 @@ def provenance_time_without_zone(b: Bundle) -> Found:
 
 def reference_outside(b: Bundle) -> Found:
     i = index_of(b, "Patient")
-    b["entry"][i]["resource"]["managingOrganization"] = {"reference": "Organization/3e1d2c4b-6a5f-4e7d-8c9b-0a1f2e3d4c5b"}
+    b["entry"][i]["resource"]["managingOrganization"] = {
+        "reference": "Organization/3e1d2c4b-6a5f-4e7d-8c9b-0a1f2e3d4c5b"
+    }
     return {("MEDCOM-REFERENCE-OUTSIDE", path(i, ".managingOrganization.reference"))}
 
 

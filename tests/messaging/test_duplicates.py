@@ -36,9 +36,17 @@ FIRST = Received("env-1", "msg-1", FATAL, "ack-1")
         ("env-1", "msg-9", Verdict.REJECT, FATAL, True),
         ("env-2", "msg-1", Verdict.DUPLICATE, FATAL, True),
     ],
-    ids=["new-new", "seen-seen", "new-envelope-seen-letter", "reused-envelope-new-letter", "reused-envelope-seen-letter"],
+    ids=[
+        "new-new",
+        "seen-seen",
+        "new-envelope-seen-letter",
+        "reused-envelope-new-letter",
+        "reused-envelope-seen-letter",
+    ],
 )
-def test_decision_table(envelope: str, message: str, verdict: Verdict, response: ResponseCode | None, reused: bool) -> None:
+def test_decision_table(
+    envelope: str, message: str, verdict: Verdict, response: ResponseCode | None, reused: bool
+) -> None:
     log = MemoryLog(FIRST, Received("env-2", "msg-2", OK, "ack-2"))
     decision = decide(envelope, message, log)
     assert (decision.verdict, decision.response, decision.envelope_reused) == (verdict, response, reused)
@@ -57,7 +65,11 @@ def test_still_processing_has_no_answer_yet() -> None:
 
 
 transmissions = st.lists(
-    st.tuples(st.sampled_from(["e1", "e2", "e3", "e4"]), st.sampled_from(["m1", "m2", "m3"]), st.sampled_from(list(ResponseCode))),
+    st.tuples(
+        st.sampled_from(["e1", "e2", "e3", "e4"]),
+        st.sampled_from(["m1", "m2", "m3"]),
+        st.sampled_from(list(ResponseCode)),
+    ),
     max_size=25,
 )
 

@@ -20,6 +20,7 @@ aside here and tracked by strict xfail tests that start failing the day they are
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,6 +94,7 @@ EXAMPLES: dict[str, tuple[str, Found, Found]] = {
     ),
 }
 
+
 def _load(name: str, medcom_examples: Path, definitions: Definitions) -> Message:
     return Message(load_message(medcom_examples / name, definitions))
 
@@ -128,8 +130,8 @@ def test_profile_validation(name: str, medcom_examples: Path, definitions: Defin
     assert found == expected
 
 
-def _defect_cases() -> list[object]:
-    cases = []
+def _defect_cases() -> list[Any]:
+    cases: list[Any] = []
     affected = {
         "choice-stem-discriminator": [n for n in sorted(EXAMPLES) if "ehmiMessage.xml" not in n],
         "resolve-discriminator": ["homecareobservation/ehmiMessage_401cbc36-db1e-4fe0-bf90-6df331dde179_HCO.xml.txt"],

@@ -88,7 +88,9 @@ def test_each_event_passes_and_reads_back(code: str, clean_hn: Bundle) -> None:
 def test_each_event_rejects_every_other_status(code: str, clean_hn: Bundle) -> None:
     note = read_notification(Message(build(clean_hn, code)))
     assert note is not None
-    for status in {"in-progress", "onleave", "finished", "entered-in-error"} - RULES[(note.event, note.action)].statuses:
+    for status in {"in-progress", "onleave", "finished", "entered-in-error"} - RULES[
+        (note.event, note.action)
+    ].statuses:
         bundle = build(_fresh(clean_hn), code)
         resource(bundle, "Encounter")["status"] = status
         codes = {i.details_code for i in check_message(Message(bundle))}

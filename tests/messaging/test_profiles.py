@@ -77,7 +77,7 @@ def test_closure_order_and_missing_packages(tmp_path: Path) -> None:
     _package(tmp_path, "c", "1.0.0", {}, {})
     assert [f.name for f in package_closure(tmp_path, "ig#1.0.0")] == ["c#1.0.0", "a#2.0.0", "b#1.0.0", "ig#1.0.0"]
     _package(tmp_path, "x", "1.0.0", {"d": "1.0.0"}, {})
-    with pytest.raises(FileNotFoundError, match="d#1.0.0"):
+    with pytest.raises(FileNotFoundError, match=r"d#1\.0\.0"):
         package_closure(tmp_path, "x#1.0.0")
 
 
@@ -92,7 +92,7 @@ def test_loader_drops_json_nulls(tmp_path: Path, definitions: Definitions) -> No
     }
     sd = {
         "resourceType": "StructureDefinition",
-        "url": "http://example.org/StructureDefinition/coded-basic",
+        "url": "http://example.org/StructureDefinition/coded-basic",  # = url below
         "name": "CodedBasic",
         "status": "active",
         "kind": "resource",
@@ -111,12 +111,13 @@ def test_loader_drops_json_nulls(tmp_path: Path, definitions: Definitions) -> No
         },
     }
     _package(tmp_path, "ig", "1.0.0", {}, {"ValueSet-vs.json": vs, "StructureDefinition-sd.json": sd})
-    kind = MessageType("x", "1.0", "ig#1.0.0", str(sd["url"]), str(sd["url"]), None, "MCM:X")
+    url = "http://example.org/StructureDefinition/coded-basic"
+    kind = MessageType("x", "1.0", "ig#1.0.0", url, url, None, "MCM:X")
     validator = build_validator(definitions, tmp_path, kind)
     good = {"resourceType": "Basic", "code": {"coding": [{"system": system, "code": "a"}]}}
     bad = {"resourceType": "Basic", "code": {"coding": [{"system": system, "code": "b"}]}}
-    assert not [i for i in validator.validate(good, [sd["url"]]) if i.is_error]
-    assert [i for i in validator.validate(bad, [sd["url"]]) if i.is_error]
+    assert not [i for i in validator.validate(good, [url]) if i.is_error]
+    assert [i for i in validator.validate(bad, [url]) if i.is_error]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 
@@ -58,7 +59,15 @@ E = Event
         ((ev(E.STIN, 0, "a"), ev(E.MORS, 4, "b"), ev(E.STIN, 9, "c")), S.DECEASED),
         ((ev(E.STIN, 0, "a"), ev(E.MORS, 4, "b"), ev(E.MORS, 5, "c", Action.CANCEL, "b")), S.ADMITTED),
         # redelivery of a letter changes nothing
-        ((ev(E.STIN, 0, "a"), ev(E.SLHJ, 5, "b"), ev(E.SLHJ, 6, "c", Action.CANCEL, "b"), ev(E.SLHJ, 6, "c", Action.CANCEL, "b")), S.ADMITTED),
+        (
+            (
+                ev(E.STIN, 0, "a"),
+                ev(E.SLHJ, 5, "b"),
+                ev(E.SLHJ, 6, "c", Action.CANCEL, "b"),
+                ev(E.SLHJ, 6, "c", Action.CANCEL, "b"),
+            ),
+            S.ADMITTED,
+        ),
     ],
 )
 def test_sequences(events: tuple[StayEvent, ...], status: StayStatus) -> None:
@@ -83,9 +92,9 @@ def new_events(draw: st.DrawFn) -> list[StayEvent]:
 
 
 @given(new_events(), st.randoms())
-def test_arrival_order_does_not_matter(events: list[StayEvent], rnd: object) -> None:
+def test_arrival_order_does_not_matter(events: list[StayEvent], rnd: random.Random) -> None:
     shuffled = list(events)
-    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    rnd.shuffle(shuffled)
     assert run(*shuffled).status is run(*events).status
 
 

@@ -71,3 +71,15 @@ def test_tokens_expire_and_other_issuers_keys_do_not_verify(tmp_path: Path) -> N
 def test_unknown_demo_users_are_named(tmp_path: Path) -> None:
     with pytest.raises(KeyError, match="known: admin"):
         demo_user("mallory")
+
+
+def test_a_demo_user_can_move_to_another_unit(tmp_path: Path) -> None:
+    moved = demo_user("sosu").at("123459999999100", "Demo Hjemmepleje Vejle")
+    assert (moved.claims["sor"], moved.claims["org_name"], moved.claims["name"]) == (
+        "123459999999100",
+        "Demo Hjemmepleje Vejle",
+        "Sara Demo Hjælper",
+    )
+    assert demo_user("sosu").claims["sor"] == "900000000000301"
+    with pytest.raises(ValueError, match="no organisation"):
+        demo_user("citizen").at("123459999999100", "x")

@@ -53,6 +53,7 @@ def test_public_names() -> None:
         "decide",
         "decide_access",
         "demo_user",
+        "directives_from_consent",
         "exchange_client_credentials",
         "minlog_audit_event",
         "minlog_view",

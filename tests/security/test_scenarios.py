@@ -155,3 +155,17 @@ async def test_many_resources_of_one_citizen_are_one_minlog_entry_and_the_chain_
     entries = await world.sink.minlog(CARL)
     assert [(e.activity, e.correlation_id) for e in entries] == [("read", "corr-search"), ("read", "corr-read")]
     assert (await verify_chain(world.sink)).ok
+
+
+async def test_the_gate_writes_nothing_personal_to_the_application_log(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    world.gate.replace_registers(registers(blocks=(Block("b1", CARL, "person", professional_id="GP7K2"),)))
+    token = world.token("gp", "ESP_APPOINTMENTS")
+    await world.search({"Authorization": f"Bearer {token}"}, "Appointment", APPOINTMENTS)
+    with pytest.raises(AccessRefused):
+        await world.search(world.headers("sosu", "FMK_READ"), "MedicationStatement", [])
+    logged = " ".join(r.getMessage() + str(r.__dict__) for r in caplog.records if r.name.startswith("bindeled"))
+    for secret in (CARL, token, "Gitte", "Sara"):
+        assert secret not in logged

@@ -377,6 +377,7 @@ def routes() -> list[Route]:
     """The FHIR REST routes, most specific first (mounted under ``/fhir``)."""
     from .capability import metadata
     from .openapi import openapi_json
+    from .operations.reindex import reindex_instance, reindex_system, reindex_type
     from .operations.validate import validate_instance, validate_type
 
     everything = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
@@ -386,6 +387,8 @@ def routes() -> list[Route]:
         Route("/", system, methods=["GET", "HEAD", "POST"]),
         Route("/_history", history, methods=["GET", "HEAD"]),
         Route("/_search", search_post, methods=["POST"]),
+        Route("/$reindex", reindex_system, methods=["POST"]),
+        Route("/{type}/$reindex", reindex_type, methods=["POST"]),
         Route("/{type}/$validate", validate_type, methods=["POST"]),
         Route("/{type}/_history", history, methods=["GET", "HEAD"]),
         Route("/{type}/_search", search_post, methods=["POST"]),
@@ -393,6 +396,7 @@ def routes() -> list[Route]:
         Route("/{type}/{id}/_history/{vid}", vread, methods=["GET", "HEAD"]),
         Route("/{type}/{id}/_history", history, methods=["GET", "HEAD"]),
         Route("/{type}/{id}/$everything", everything_operation, methods=["GET"]),
+        Route("/{type}/{id}/$reindex", reindex_instance, methods=["POST"]),
         Route("/{type}/{id}/{ctype}", compartment_search, methods=["GET", "HEAD"]),
         Route("/{type}/{id}", instance, methods=everything),
         Route("/{type}", type_level, methods=everything),

@@ -1,9 +1,10 @@
-"""MiBa lab results in: HL7 v2 ORU^R01 over MLLP and files → FHIR, corrections, quarantine.
+"""MiBa lab results in: HL7 v2 ORU^R01 over MLLP and files, and FHIR Bundles → FHIR, corrections, quarantine.
 
 Flow 3 of the architecture: a message arrives (:class:`~bindeled.lab.hl7v2.mllp.MllpServer` with
-:class:`Er7Handler`, or :func:`receive_folder`), :func:`receive_er7` parses and maps it
-(:mod:`bindeled.lab.hl7v2.oru_r01`) — or :func:`receive_fhir_bundle` takes a FHIR Bundle — the :class:`ResultSink` stores the version and decides with
-:mod:`bindeled.lab.corrections` whether it becomes current, and rejected messages go to the quarantine.
+:class:`Er7Handler`, or :func:`receive_folder`) and :func:`receive_er7` parses and maps it
+(:mod:`bindeled.lab.hl7v2.oru_r01`); a FHIR Bundle goes through :func:`receive_fhir_bundle` instead.
+The :class:`ResultSink` stores each version and decides with :mod:`bindeled.lab.corrections` whether it
+becomes current; rejected messages go to the quarantine (:mod:`bindeled.lab.quarantine`).
 """
 
 from bindeled.lab.codes import CodeMap, MappedCode, default_code_map

@@ -47,7 +47,13 @@ async def receive_er7(
         where = ack.errors[0].where
         log.warning(
             "lab message not accepted",
-            extra={"ack": ack.code.value, "segment": where.segment_id, "field": where.field, "source": source},
+            # Only the channel is logged: a file name may carry personal data.
+            extra={
+                "ack": ack.code.value,
+                "segment": where.segment_id,
+                "field": where.field,
+                "channel": source.split(":", maxsplit=1)[0],
+            },
         )
     return ack
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import Issue
-from ._json import as_list
 from ._rules_common import issue
-from .messages import Entry, Message
+from .care_communication import CareCommunication, read_care_communication
+from .messages import Message
 
 __all__ = ["CATEGORIES", "CC_CHECKS", "MIME_TYPES"]
 
@@ -41,18 +41,9 @@ ACTIVITIES = frozenset({"new-message", "reply-message", "forward-message"})
 _THREAD = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
-def _communication(message: Message) -> Entry | None:
-    return next((e for e in message.focus if e.resource.get("resourceType") == "Communication"), None)
-
-
-def _codes(concept: Any) -> list[str]:
-    codings = concept.get("coding") if isinstance(concept, dict) else None
-    return [c["code"] for c in as_list(codings) if isinstance(c, dict) and isinstance(c.get("code"), str)]
-
-
 def communication(message: Message) -> Iterator[Issue]:
-    entry = _communication(message)
-    if entry is None:
+    cc = read_care_communication(message)
+    if cc is None:
         yield issue(
             "MEDCOM-CC-COMMUNICATION",
             "The MessageHeader's focus must be a Communication",
@@ -67,53 +58,42 @@ def communication(message: Message) -> Iterator[Issue]:
             "CareCommunication activities are new, reply and forward",
             f"{current.entry.path}.activity",
         )
-    res, path = entry.resource, entry.path
-    yield from _category(res, path)
-    yield from _thread(res, path)
-    yield from _attachments(res, path)
-
-
-def _category(res: dict[str, Any], path: str) -> Iterator[Issue]:
-    categories = as_list(res.get("category"))
-    codes = [code for concept in categories for code in _codes(concept)]
-    if len(categories) != 1 or len(codes) != 1 or codes[0] not in CATEGORIES:
-        yield issue("MEDCOM-CC-CATEGORY", "Exactly one category from MedCom's list is required", f"{path}.category")
-        return
-    topic = res.get("topic")
-    if codes[0] == "other" and not (isinstance(topic, dict) and topic.get("text")):
-        yield issue("MEDCOM-CC-TOPIC", "Category 'other' needs topic.text", f"{path}.topic", "required")
-    priority = res.get("priority")
-    if priority is not None and (codes[0] != "regarding-referral" or priority not in ("routine", "asap")):
-        yield issue(
-            "MEDCOM-CC-PRIORITY",
-            "priority (routine|asap) is only allowed with category regarding-referral",
-            f"{path}.priority",
-        )
-
-
-def _thread(res: dict[str, Any], path: str) -> Iterator[Issue]:
-    idents = [i for i in as_list(res.get("identifier")) if isinstance(i, dict)]
-    if len(idents) != 1 or not _THREAD.match(str(idents[0].get("value", ""))):
+    yield from _category(cc)
+    if cc.thread_id is None or not _THREAD.match(cc.thread_id):
         yield issue(
             "MEDCOM-CC-THREAD",
             "Communication.identifier must be one thread id urn:uuid:<UUID v4>",
-            f"{path}.identifier",
+            f"{cc.path}.identifier",
+        )
+    yield from _segments(cc)
+
+
+def _category(cc: CareCommunication) -> Iterator[Issue]:
+    category = cc.category
+    if category not in CATEGORIES:
+        yield issue("MEDCOM-CC-CATEGORY", "Exactly one category from MedCom's list is required", f"{cc.path}.category")
+        return
+    if category == "other" and cc.topic is None:
+        yield issue("MEDCOM-CC-TOPIC", "Category 'other' needs topic.text", f"{cc.path}.topic", "required")
+    if cc.priority is not None and (category != "regarding-referral" or cc.priority not in ("routine", "asap")):
+        yield issue(
+            "MEDCOM-CC-PRIORITY",
+            "priority (routine|asap) is only allowed with category regarding-referral",
+            f"{cc.path}.priority",
         )
 
 
-def _attachments(res: dict[str, Any], path: str) -> Iterator[Issue]:
-    payloads = as_list(res.get("payload"))
-    if not any(isinstance(p, dict) and "contentString" in p for p in payloads):
+def _segments(cc: CareCommunication) -> Iterator[Issue]:
+    if not any(segment.text is not None for segment in cc.segments):
         yield issue(
             "MEDCOM-CC-COMMUNICATION",
             "At least one text segment (payload.contentString) is required",
-            f"{path}.payload",
+            f"{cc.path}.payload",
             "required",
         )
-    for index, payload in enumerate(payloads):
-        attachment = payload.get("contentAttachment") if isinstance(payload, dict) else None
-        if isinstance(attachment, dict):
-            yield from _attachment(attachment, f"{path}.payload[{index}].contentAttachment")
+    for segment in cc.segments:
+        if segment.attachment is not None:
+            yield from _attachment(segment.attachment, f"{segment.path}.contentAttachment")
 
 
 def _attachment(attachment: dict[str, Any], path: str) -> Iterator[Issue]:

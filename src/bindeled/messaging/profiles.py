@@ -54,8 +54,9 @@ class MessageType:
     header_profile: str
     definition: str | None
     """The MessageDefinition canonical ``MessageHeader.definition`` must name, if the standard requires one."""
-    vans_name: str
-    """VANS ``MCM:`` document name stem (``MCM:FDIS20``); a postfix names the variant."""
+    vans_name: str | None
+    """VANS ``MCM:`` document name stem (``MCM:FDIS20``; a postfix names the variant), or None for a
+    standard not sent on VANS (HomeCareObservation runs on EHMI only)."""
 
     @property
     def major(self) -> str:
@@ -97,7 +98,7 @@ MESSAGE_TYPES: tuple[MessageType, ...] = (
         f"{_IG}/homecareobservation/StructureDefinition/medcom-homecareobservation-message",
         f"{_IG}/homecareobservation/StructureDefinition/medcom-homecareobservation-messageheader",
         f"{_IG}/messagedefinitions/MessageDefinition/MedComHomeCareObservationMessageDefinition",
-        "MCM:FHCO",
+        None,
     ),
 )
 

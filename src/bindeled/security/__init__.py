@@ -7,6 +7,7 @@ Modules, one concept each:
 * ``principal``  the access context and its required fields (400 with specific codes)
 * ``devissuer``  bindeled's own signing key, JWKS and demo users
 * ``clients``    private_key_jwt client credentials for system clients (``/oauth/token``)
+* ``consent``    blocks and positive consents as FHIR Consent resources
 * ``registers``  authorisations, trust agreements, blocks, consents, treatment relations
 * ``purposes``   what each purpose of use covers
 * ``policy``     ``decide(...) -> Decision``: pure, one place
@@ -24,6 +25,7 @@ from __future__ import annotations
 from .audit import AuditRecord, ChainState, VerifyResult, build_audit_event, verify_records
 from .audit_store import SqlAuditSink
 from .clients import MemoryJtiCache, RegisteredClient, exchange_client_credentials, verify_client_assertion
+from .consent import directives_from_consent
 from .devissuer import DEMO_USERS, DemoUser, LocalIssuer, demo_user
 from .errors import AccessRefused, AuthorInstitutionNotSor, ContextMissing, OAuthRefused, TokenRejected
 from .facts import require_sor_institution, target_of
@@ -94,6 +96,7 @@ __all__ = [
     "decide",
     "decide_access",
     "demo_user",
+    "directives_from_consent",
     "exchange_client_credentials",
     "minlog_audit_event",
     "minlog_view",

@@ -71,6 +71,13 @@ class DemoUser:
     claims: Mapping[str, Any]
     scope: str
 
+    def at(self, organisation_sor: str, organisation_name: str) -> DemoUser:
+        """The same user working at another unit (the demo binds its users to units of its SOR tree)."""
+        if "sor" not in self.claims:
+            raise ValueError(f"demo user {self.username!r} belongs to no organisation")
+        claims = {**self.claims, "sor": organisation_sor, "org_name": organisation_name}
+        return DemoUser(self.username, claims, self.scope)
+
 
 _HCP_SCOPE = "openid fhirUser user/*.cruds"
 _CITIZEN_SCOPE = "openid fhirUser patient/*.rs"
@@ -142,7 +149,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         _CITIZEN_SCOPE,
     ),
 )
-"""The demo users (synthetic people; the CPR numbers are test numbers)."""
+"""The demo users (synthetic people; the CPR numbers are test numbers). Their SOR codes are outside SOR's
+real namespace; :meth:`DemoUser.at` moves a user to a unit of the demo's own SOR tree."""
 
 
 def demo_user(username: str) -> DemoUser:

@@ -21,11 +21,13 @@ from ..fhir import patch as fhir_patch
 from ..fhir.definitions import Definitions
 from ..fhir.jsonio import Resource
 from ..fhir.references import valid_id
-from ..fhir.search import SearchRequest, parse_search
+from ..fhir.search import SearchRequest, parse_search, registry_for
 from ..fhir.validation import Validator
 from .base import HistoryQuery, Store, StoredResource, Transaction, run_transaction
-from .search import SearchResult, search
+from .search import SearchIndexer, SearchResult, search
+from .search.custom import load_search_parameters, sync_search_parameter
 from .search.everything import everything
+from .search.reindex import ReindexResult, reindex
 
 __all__ = ["Repository", "WriteResult"]
 
@@ -161,7 +163,9 @@ class Repository:
                 return WriteResult(matches[0], created=False, changed=False)
         body = {k: v for k, v in body.items() if k != "id"}
         self.validate(body)
+        self._check_search_parameter(resource_type, body)
         stored = await tx.create(resource_type, body, id=id)
+        self._sync_search_parameter(stored)
         return WriteResult(stored, created=True)
 
     async def update(
@@ -190,7 +194,9 @@ class Repository:
         if body["id"] != id:
             raise InvalidRequest("The id in the body does not match the id in the URL", location=("id",))
         self.validate(body)
+        self._check_search_parameter(resource_type, body)
         stored, created = await tx.update(resource_type, id, body, if_match=if_match, method=method)
+        self._sync_search_parameter(stored)
         return WriteResult(stored, created=created)
 
     async def conditional_update(
@@ -253,7 +259,10 @@ class Repository:
         """Delete (a tombstone version). Deleting what is absent or already deleted is not an error."""
         self.check_type(resource_type)
         self.check_id(id)
-        return await tx.delete(resource_type, id, if_match=if_match)
+        deleted = await tx.delete(resource_type, id, if_match=if_match)
+        if deleted is not None:
+            self._sync_search_parameter(deleted)
+        return deleted
 
     async def conditional_delete(self, resource_type: str, criteria: str, *, multiple: bool = True) -> int:
         return await run_transaction(
@@ -269,7 +278,9 @@ class Repository:
         if len(matches) > 1 and not multiple:
             raise PreconditionFailed("The conditional delete criteria match more than one resource")
         for match in matches:
-            await tx.delete(resource_type, match.id)
+            deleted = await tx.delete(resource_type, match.id)
+            if deleted is not None:
+                self._sync_search_parameter(deleted)
         return len(matches)
 
     # -- conditional matching -------------------------------------------------------------------
@@ -295,3 +306,37 @@ class Repository:
         request = parse_search(resource_type, params, self.definitions, strict=True)
         result = await search(self.store, request, tx=tx)
         return list(result.resources)
+
+    # -- custom search parameters and reindexing ------------------------------------------------
+
+    def _check_search_parameter(self, resource_type: str, body: Resource) -> None:
+        """Refuse (422) an active SearchParameter that could not be used, before anything is written."""
+        if resource_type == "SearchParameter" and body.get("status") == "active":
+            registry_for(self.definitions).compile_custom(body)
+
+    def _sync_search_parameter(self, stored: StoredResource) -> None:
+        """Register an active SearchParameter for its bases; take back a retired or deleted one.
+
+        This happens inside the write's transaction, so later writes in the same transaction are
+        indexed with it; a transaction that then rolls back leaves the registration in place until
+        the resource is written again or the process restarts.
+        """
+        if stored.resource_type == "SearchParameter":
+            body = None if stored.deleted else stored.resource()
+            sync_search_parameter(registry_for(self.definitions), stored.id, body)
+
+    async def load_search_parameters(self) -> int:
+        """Register the active SearchParameters in the store (at start-up); returns how many."""
+        return await load_search_parameters(self.store, self.definitions)
+
+    async def reindex(
+        self, resource_type: str | None = None, id: str | None = None, *, batch_size: int = 500
+    ) -> ReindexResult:
+        """``$reindex``: rebuild the search index of all resources, one type, or one instance."""
+        if resource_type is not None:
+            self.check_type(resource_type)
+        if id is not None:
+            assert resource_type is not None
+            await self.read(resource_type, id)
+        indexer = getattr(self.store, "indexer", None) or SearchIndexer(self.definitions)
+        return await reindex(self.store, indexer, resource_type=resource_type, id=id, batch_size=batch_size)

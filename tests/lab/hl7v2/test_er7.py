@@ -57,6 +57,7 @@ def test_truncation_character_is_kept() -> None:
         ("line\\.br\\next", "line\nnext"),
         ("\\X0D0A\\", "\r\n"),
         ("\\XC3A6\\", "æ"),
+        ("\\XE6\\", "æ"),
         ("\\H\\bold\\N\\", "bold"),
         ("\\Zcustom\\", "\\Zcustom\\"),
         ("unterminated \\F", "unterminated \\F"),

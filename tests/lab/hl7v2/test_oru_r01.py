@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import random
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from bindeled.fhir.definitions import Definitions
 from bindeled.fhir.validation import Validator
@@ -16,8 +14,8 @@ from bindeled.lab.codes import CodeMap
 from bindeled.lab.hl7v2 import er7
 from bindeled.lab.hl7v2.errors import ErrorCode, Hl7Error
 from bindeled.lab.hl7v2.oru_r01 import CPR_SYSTEM, MappedResult, ResultKey, map_oru_r01
-from bindeled.lab.synthetic import synthetic_case, synthetic_stream
-from tests.lab.messages import CPR, LAB, oru, urine
+from bindeled.lab.synthetic import synthetic_stream
+from tests.lab.messages import CPR, LAB, mutated_messages, oru, urine
 
 
 def mapped(text: str, codes: CodeMap | None = None) -> MappedResult:
@@ -202,39 +200,6 @@ def test_header_errors_reject(text: str, field: int, code: ErrorCode) -> None:
 
 # --- property: mutated messages never raise anything but Hl7Error ----------------------------------------
 
-_TOKENS = [
-    "|",
-    "^",
-    "~",
-    "\\",
-    "&",
-    "\r",
-    "",
-    "X",
-    "<=",
-    "NM",
-    "SN",
-    "CWE",
-    "F",
-    "C",
-    "OBX",
-    "PID",
-    "MSH",
-    "2026",
-    "1.5e3",
-    "\\X0\\",
-]
-
-
-@st.composite
-def mutated_messages(draw: st.DrawFn) -> str:
-    text = draw(st.sampled_from([oru(), urine(), synthetic_case(random.Random(draw(st.integers(0, 50)))).message("F")]))
-    for _ in range(draw(st.integers(1, 6))):
-        position = draw(st.integers(0, len(text)))
-        cut = draw(st.integers(0, 12))
-        text = text[:position] + draw(st.sampled_from(_TOKENS) | st.text(max_size=3)) + text[position + cut :]
-    return text
-
 
 @settings(max_examples=400, deadline=None)
 @given(mutated_messages())
@@ -247,3 +212,24 @@ def test_mutated_messages_map_or_raise_hl7error(text: str) -> None:
         assert error.message
     else:
         assert all(r.report["resourceType"] == "DiagnosticReport" for r in results)
+
+
+def test_notes_become_conclusion_and_observation_notes() -> None:
+    text = oru().replace("\rOBX|1|", "\rNTE|1|L|Growth after 14 h~Gram-positive cocci\rOBX|1|", 1)
+    text = text.replace("\rOBX|2|", "\rNTE|1|L|Called to ward 12:40\rOBX|2|", 1)
+    result = mapped(text)
+    assert result.report["conclusion"] == "Growth after 14 h\nGram-positive cocci"
+    assert by_local_code(result, "ISO")["note"] == [{"text": "Called to ward 12:40"}]
+    assert "note" not in by_local_code(result, "CLO")
+
+
+def test_two_analyses_in_one_message() -> None:
+    second = (
+        "OBR|2|R1001|S1001|URIN-D^Urindyrkning^L|||20260308081500||||||||||||||||||P\r"
+        "OBX|1|CWE|ISO^Isolat^L|1|ECOL^E. coli^L||||||P\r"
+    )
+    results = map_oru_r01(er7.parse(oru() + second)).results
+    assert [r.key for r in results] == [ResultKey(LAB, "S1000", "BLOD-D"), ResultKey(LAB, "S1001", "URIN-D")]
+    assert [r.status for r in results] == ["final", "preliminary"]
+    assert results[0].patient is results[1].patient
+    assert len([r for r in results[1].resources if r["resourceType"] == "Observation"]) == 1

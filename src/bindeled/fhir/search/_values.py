@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from ...errors import InvalidRequest, UnsupportedParameter
 from ..definitions import Definitions
 from .convert import parse_reference
+from .hierarchy import hierarchy_for
 from .normalize import date_range, fold, significant_range
 from .registry import SearchParam
 from .request import (
@@ -23,7 +24,7 @@ from .request import (
 )
 from .valuesets import expand
 
-__all__ = ["PREFIXES", "parse_value", "split_escaped", "unescape"]
+__all__ = ["PREFIXES", "own_reference", "parse_value", "split_escaped", "unescape"]
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 
@@ -70,6 +71,8 @@ def _token(raw: str, modifier: str | None, name: str, definitions: Definitions) 
     if modifier in ("in", "not-in"):
         return TokenQuery(None, None, codes=expand(unescape(raw), definitions, location=name))
     parts = [unescape(p) for p in split_escaped(raw, "|")]
+    if modifier in ("above", "below"):
+        return _subsumption(parts, modifier, name, definitions)
     if modifier == "of-type":
         if len(parts) != 3 or not all(parts):
             raise _bad(name, ":of-type needs type-system|type-code|value")
@@ -81,8 +84,35 @@ def _token(raw: str, modifier: str | None, name: str, definitions: Definitions) 
     return TokenQuery(parts[0], parts[1] or None)
 
 
-def _reference(raw: str, modifier: str | None, param: SearchParam, name: str) -> ReferenceQuery:
+def _subsumption(parts: list[str], modifier: str, name: str, definitions: Definitions) -> TokenQuery:
+    """``:below`` (the code and what it subsumes) / ``:above`` (the code and what subsumes it)."""
+    if len(parts) != 2 or not all(parts):
+        raise _bad(name, f":{modifier} needs system|code")
+    system, code = parts
+    tree = hierarchy_for(definitions, system, location=name)
+    if code not in tree.codes:
+        raise _bad(name, "the code is not in the code system")
+    related = tree.descendants(code) if modifier == "below" else tree.ancestors(code)
+    return TokenQuery(system, code, codes=tuple((system, c) for c in [code, *sorted(related)]))
+
+
+def own_reference(url: str, base_url: str | None) -> str | None:
+    """``Type/id`` for an absolute URL on this server's base (``{base}/Type/id[/_history/v]``), else None."""
+    if not base_url:
+        return None
+    base = base_url.rstrip("/") + "/"
+    if not url.startswith(base):
+        return None
+    rest = url[len(base) :]
+    ref = parse_reference(rest)
+    return rest if ref is not None and ref.target_id is not None and ref.url is None else None
+
+
+def _reference(raw: str, modifier: str | None, param: SearchParam, name: str, base_url: str | None) -> ReferenceQuery:
     value = unescape(raw)
+    local = own_reference(value, base_url)
+    if local is not None:
+        value = local
     if modifier == "identifier":
         parts = [unescape(p) for p in split_escaped(raw, "|")]
         if len(parts) == 1:
@@ -148,8 +178,18 @@ def _composite(param: SearchParam, raw: str, name: str, definitions: Definitions
     return CompositeQuery(tuple(parts))
 
 
-def parse_value(param: SearchParam, modifier: str | None, raw: str, name: str, definitions: Definitions) -> QueryValue:
-    """One (already OR-split) value of ``param`` in its typed query form."""
+def parse_value(
+    param: SearchParam,
+    modifier: str | None,
+    raw: str,
+    name: str,
+    definitions: Definitions,
+    base_url: str | None = None,
+) -> QueryValue:
+    """One (already OR-split) value of ``param`` in its typed query form.
+
+    ``base_url`` is this server's FHIR base: a reference value on it means the local ``Type/id``.
+    """
     if raw == "":
         raise _bad(name, "an empty value")
     kind = param.type
@@ -159,7 +199,7 @@ def parse_value(param: SearchParam, modifier: str | None, raw: str, name: str, d
         text = unescape(raw)
         return StringQuery(fold(text), text)
     if kind == "reference":
-        return _reference(raw, modifier, param, name)
+        return _reference(raw, modifier, param, name, base_url)
     if kind == "date":
         prefix, text = _prefixed(raw)
         try:

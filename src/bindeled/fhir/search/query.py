@@ -26,7 +26,7 @@ MAX_COUNT = 1000
 
 _MODIFIERS: dict[str, frozenset[str]] = {
     "string": frozenset({"exact", "contains"}),
-    "token": frozenset({"text", "not", "of-type", "in", "not-in"}),
+    "token": frozenset({"text", "not", "of-type", "in", "not-in", "above", "below"}),
     "reference": frozenset({"identifier"}),
     "uri": frozenset({"below", "above"}),
 }
@@ -40,6 +40,7 @@ class _State:
     registry: SearchRegistry
     resource_type: str | None
     strict: bool
+    base_url: str | None = None
     conditions: list[Condition] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)
@@ -57,13 +58,16 @@ def parse_search(
     *,
     strict: bool,
     compartment: tuple[str, str] | None = None,
+    base_url: str | None = None,
 ) -> SearchRequest:
     """Parse a search's query parameters (in order, repeats allowed) for ``resource_type``.
 
+    ``base_url`` is this server's FHIR base URL: a reference value ``{base_url}/Patient/1`` then
+    means ``Patient/1`` (stored relative references match it).
     ``compartment`` (``("Patient", "123")``) limits the search to that compartment, as the official
     CompartmentDefinition says; a type outside the compartment is :class:`~bindeled.errors.NotFound`.
     """
-    state = _State(registry_for(definitions), resource_type, strict)
+    state = _State(registry_for(definitions), resource_type, strict, base_url)
     if compartment is not None:
         state.conditions.append(_compartment(state.registry, resource_type, compartment))
     for name, value in params:
@@ -109,21 +113,25 @@ def _lookup(registry: SearchRegistry, resource_type: str, code: str) -> SearchPa
 
 def _condition(state: _State, name: str, value: str) -> None:
     kind = state.resource_type or "Resource"
-    state.conditions.append(_parse_condition(state.registry, kind, name, value, name))
+    state.conditions.append(_parse_condition(state.registry, kind, name, value, name, state.base_url))
 
 
-def _parse_condition(registry: SearchRegistry, rtype: str, spec: str, value: str, name: str) -> Condition:
+def _parse_condition(
+    registry: SearchRegistry, rtype: str, spec: str, value: str, name: str, base_url: str | None
+) -> Condition:
     if spec.startswith("_has:"):
-        return _has(registry, rtype, spec[5:], value, name)
+        return _has(registry, rtype, spec[5:], value, name, base_url)
     head, dot, rest = spec.partition(".")
     code, _, modifier = head.partition(":")
     param = _lookup(registry, rtype, code)
     if dot:
-        return _chain(registry, param, modifier or None, rest, value=value, name=name)
-    return _criterion(registry, param, modifier or None, value, name)
+        return _chain(registry, param, modifier or None, rest, value=value, name=name, base_url=base_url)
+    return _criterion(registry, param, modifier or None, value, name, base_url)
 
 
-def _criterion(registry: SearchRegistry, param: SearchParam, modifier: str | None, value: str, name: str) -> Criterion:
+def _criterion(
+    registry: SearchRegistry, param: SearchParam, modifier: str | None, value: str, name: str, base_url: str | None
+) -> Criterion:
     if modifier == "missing":
         if value not in ("true", "false"):
             raise InvalidRequest(f"Search parameter {name}: :missing takes true or false", location=(name,))
@@ -132,7 +140,9 @@ def _criterion(registry: SearchRegistry, param: SearchParam, modifier: str | Non
         raise _Unknown(f"Search parameter {param.code!r} ({param.type}) is not supported")
     if modifier is not None and not _allowed(registry, param, modifier):
         raise _Unknown(f"Modifier :{modifier} is not supported for {param.code!r}")
-    values = tuple(parse_value(param, modifier, raw, name, registry.definitions) for raw in split_escaped(value, ","))
+    values = tuple(
+        parse_value(param, modifier, raw, name, registry.definitions, base_url) for raw in split_escaped(value, ",")
+    )
     return Criterion(param, modifier, values, name)
 
 
@@ -149,7 +159,14 @@ def _targets_ok(param: SearchParam, target: str) -> bool:
 
 
 def _chain(
-    registry: SearchRegistry, param: SearchParam, modifier: str | None, rest: str, *, value: str, name: str
+    registry: SearchRegistry,
+    param: SearchParam,
+    modifier: str | None,
+    rest: str,
+    *,
+    value: str,
+    name: str,
+    base_url: str | None,
 ) -> Chain:
     if param.type != "reference":
         raise InvalidRequest(f"Search parameter {name}: only reference parameters can be chained", location=(name,))
@@ -160,11 +177,11 @@ def _chain(
     types = tuple(t for t in candidates if inner_code.startswith("_has") or registry.get(t, inner_code) is not None)
     if not types:
         raise _Unknown(f"No target type of {param.code!r} has a search parameter {inner_code!r}")
-    inner = _parse_condition(registry, types[0], rest, value, name)
+    inner = _parse_condition(registry, types[0], rest, value, name, base_url)
     return Chain(param, types, inner)
 
 
-def _has(registry: SearchRegistry, rtype: str, spec: str, value: str, name: str) -> Has:
+def _has(registry: SearchRegistry, rtype: str, spec: str, value: str, name: str, base_url: str | None) -> Has:
     source, _, rest = spec.partition(":")
     ref_code, _, inner_spec = rest.partition(":")
     if not (source and ref_code and inner_spec):
@@ -174,7 +191,7 @@ def _has(registry: SearchRegistry, rtype: str, spec: str, value: str, name: str)
     param = _lookup(registry, source, ref_code)
     if param.type != "reference" or (rtype != "Resource" and not _targets_ok(param, rtype)):
         raise InvalidRequest(f"Search parameter {name}: {ref_code!r} does not refer to {rtype}", location=(name,))
-    return Has(source, param, _parse_condition(registry, source, inner_spec, value, name))
+    return Has(source, param, _parse_condition(registry, source, inner_spec, value, name, base_url))
 
 
 # -- result parameters ------------------------------------------------------------------------------

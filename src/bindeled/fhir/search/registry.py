@@ -8,12 +8,13 @@ side) and the query parser (read side) consult, so both agree on what a paramete
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ...errors import Unprocessable
+from ...errors import BindeledError, Unprocessable
 from ..definitions import Definitions
 from ._paths import Extractor, Node, compile_expression, compile_relative
 from .convert import to_values
@@ -23,6 +24,8 @@ __all__ = ["MAX_COMBINATIONS", "PARAM_TYPES", "Component", "SearchParam", "Searc
 
 MAX_COMBINATIONS = 64
 """At most this many component combinations are indexed per element of a composite parameter."""
+
+_CODE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 
 PARAM_TYPES = frozenset({"number", "date", "string", "token", "reference", "composite", "quantity", "uri", "special"})
 
@@ -75,13 +78,18 @@ class SearchRegistry:
         self.definitions = definitions
         self._by_base: dict[str, dict[str, SearchParam]] = {}
         self._by_url: dict[str, SearchParam] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._official: list[SearchParam] = []
+        self._custom: dict[str, SearchParam] = {}
+        """Run-time registrations by key (the stored resource's ``SearchParameter/id``, or the url)."""
         self._cache: dict[str, dict[str, SearchParam]] = {}
         self._systems: dict[str, str | None] = {}
         resources = [sp for sp in definitions.search_parameters if sp.get("type") != "composite"]
         composites = [sp for sp in definitions.search_parameters if sp.get("type") == "composite"]
         for sp in resources + composites:
-            self._add(self._compile(sp))
+            param = self._compile(sp)
+            self._official.append(param)
+            self._add(param)
 
     def _compile(self, sp: dict[str, Any]) -> SearchParam:
         kind = sp.get("type")
@@ -117,34 +125,82 @@ class SearchRegistry:
                 self._by_url[param.url] = param
             self._cache.clear()
 
-    def register(self, search_parameter: dict[str, Any]) -> SearchParam:
-        """Add (or replace) a custom SearchParameter resource; resources written afterwards are indexed."""
+    def register(self, search_parameter: dict[str, Any], *, key: str | None = None) -> SearchParam:
+        """Add (or replace) a custom SearchParameter resource; resources written afterwards are indexed.
+
+        ``key`` names the registration (default: the url) so that :meth:`unregister` can take it back
+        when the stored resource is deleted or retired; registering a key again replaces the old one.
+        """
+        param = self.compile_custom(search_parameter)
+        with self._lock:
+            name = key or param.url or f"{param.base}:{param.code}"
+            self._custom.pop(name, None)
+            self._custom[name] = param
+            self._rebuild()
+        return param
+
+    def unregister(self, key: str) -> bool:
+        """Take back the registration ``key``; an official parameter it shadowed is restored."""
+        with self._lock:
+            if self._custom.pop(key, None) is None:
+                return False
+            self._rebuild()
+            return True
+
+    def custom(self) -> dict[str, SearchParam]:
+        """The run-time registrations, by key."""
+        with self._lock:
+            return dict(self._custom)
+
+    def _rebuild(self) -> None:
+        """Official parameters first, then the custom ones in registration order (later ones win)."""
+        by_base: dict[str, dict[str, SearchParam]] = {}
+        by_url: dict[str, SearchParam] = {}
+        for param in [*self._official, *self._custom.values()]:
+            for base in param.base:
+                by_base.setdefault(base, {})[param.code] = param
+            if param.url:
+                by_url[param.url] = param
+        # Swapped in whole, so a reader on another thread never sees a half-built map.
+        self._by_base, self._by_url, self._cache = by_base, by_url, {}
+
+    def compile_custom(self, search_parameter: dict[str, Any]) -> SearchParam:
+        """Check and compile a SearchParameter resource without registering it (400/422 on errors)."""
         if search_parameter.get("resourceType") != "SearchParameter":
             raise Unprocessable("Not a SearchParameter", location=("resourceType",))
         code = search_parameter.get("code")
-        if not isinstance(code, str) or not code:
-            raise Unprocessable("SearchParameter.code is required", location=("SearchParameter.code",))
+        if not isinstance(code, str) or not _CODE.match(code):
+            raise Unprocessable(
+                "SearchParameter.code is required and may hold only letters, digits, '-' and '_'",
+                location=("SearchParameter.code",),
+            )
         bases = search_parameter.get("base") or ()
         unknown = [b for b in bases if b != "Resource" and not self.definitions.is_resource_type(b)]
         if not bases or unknown:
             raise Unprocessable("SearchParameter.base must name resource types", location=("SearchParameter.base",))
         if search_parameter.get("type") != "special" and not search_parameter.get("expression"):
             raise Unprocessable("SearchParameter.expression is required", location=("SearchParameter.expression",))
-        param = self._compile(search_parameter)
-        self._add(param)
-        return param
+        try:
+            return self._compile(search_parameter)
+        except BindeledError:
+            raise
+        except Exception as exc:  # the FHIRPath compiler's own errors: the expression is what is wrong
+            raise Unprocessable(
+                "SearchParameter.expression cannot be compiled", location=("SearchParameter.expression",)
+            ) from exc
 
     def params(self, resource_type: str) -> dict[str, SearchParam]:
         """The parameters that apply to a resource type (its own and Resource/DomainResource ones)."""
-        found = self._cache.get(resource_type)
+        cache, by_base = self._cache, self._by_base
+        found = cache.get(resource_type)
         if found is not None:
             return found
         merged: dict[str, SearchParam] = {}
         for base in ("Resource", "DomainResource", resource_type):
             if base == "DomainResource" and resource_type in ("Bundle", "Parameters", "Binary"):
                 continue
-            merged.update(self._by_base.get(base, {}))
-        self._cache[resource_type] = merged
+            merged.update(by_base.get(base, {}))
+        cache[resource_type] = merged
         return merged
 
     def get(self, resource_type: str, code: str) -> SearchParam | None:

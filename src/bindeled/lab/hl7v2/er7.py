@@ -189,7 +189,10 @@ def _decode_sequence(body: str, enc: Encoding) -> str:
             raw = bytes.fromhex(body[1:])
         except ValueError:
             return f"{enc.escape}{body}{enc.escape}"
-        return raw.decode("utf-8", errors="replace")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:  # senders on ISO 8859-1 escape single bytes such as \XE6\ (æ)
+            return raw.decode("latin-1")
     return f"{enc.escape}{body}{enc.escape}"
 
 

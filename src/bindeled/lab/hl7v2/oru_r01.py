@@ -1,6 +1,6 @@
 """ORU^R01 (unsolicited observation result, v2.5) → FHIR Patient, Specimen, DiagnosticReport, Observations.
 
-The structure read is ``MSH PID [PV1] {[ORC] OBR {NTE} {OBX {NTE}} [SPM {OBX}]}``; each OBR group is one
+The structure read is ``MSH PID [PV1] {[ORC] OBR {NTE} {OBX {NTE}} [SPM]}``; each OBR group is one
 analysis of one sample and becomes one :class:`MappedResult`, identified by its :class:`ResultKey`
 (laboratory = ``MSH-4``, sample number = ``OBR-3`` filler order number, analysis = ``OBR-4``).
 
@@ -10,8 +10,9 @@ analysis of one sample and becomes one :class:`MappedResult`, identified by its 
   that CPR and creates one only when there is none.
 * Specimen: material (``SPM-4``, else ``OBR-15``), site (``SPM-8``), collection (``SPM-17``, else ``OBR-7``)
   and receipt time (``SPM-18``, else ``OBR-14``).
-* DiagnosticReport: status from ``OBR-25`` (table 0123), code from ``OBR-4``; organism Observations list the
-  quantities and susceptibilities of the same isolate (same ``OBX-4`` sub-id) in ``hasMember``.
+* DiagnosticReport: status from ``OBR-25`` (table 0123), code from ``OBR-4``, ``conclusion`` from the NTEs
+  after the OBR; organism Observations list the quantities and susceptibilities of the same isolate (same
+  ``OBX-4`` sub-id) in ``hasMember``; NTEs after an OBX become its ``note``.
 * Every code is a CodeableConcept with the laboratory's local coding and, when the code map has a row,
   the mapped coding; unmapped codes are listed on the result, never guessed.
 
@@ -235,7 +236,10 @@ def _map_group(ctx: Context, header: Header, patient: Resource, group: list[Segm
     if collected := specimen.get("collection", {}).get("collectedDateTime"):
         refs["effectiveDateTime"] = collected
     observations = _observations(ctx, [s for s in group if s.id == "OBX"], refs, report_id)
+    _attach_notes(group, observations)
     report = _report(ctx, obr, header, key, status, report_id, refs, observations)
+    if conclusion := _notes(group[1:]):
+        report["conclusion"] = conclusion
     unmapped = tuple(dict.fromkeys(ctx.unmapped))
     resources = (specimen, report, *observations)
     return MappedResult(key, status, header.message_time, header.control_id, patient, resources, unmapped)
@@ -284,6 +288,26 @@ def _observations(ctx: Context, obxs: list[Segment], refs: Resource, report_id: 
             if others:
                 observations[i]["hasMember"] = [{"reference": f"Observation/{observations[j]['id']}"} for j in others]
     return observations
+
+
+def _notes(segments: list[Segment]) -> str:
+    """The text of the NTE segments at the start of ``segments`` (NTE-3 repetitions joined by newlines)."""
+    lines: list[str] = []
+    for seg in segments:
+        if seg.id != "NTE":
+            break
+        lines += [rep[0][0] for rep in seg.field(3).repetitions if rep[0][0]]
+    return "\n".join(lines)
+
+
+def _attach_notes(group: list[Segment], observations: list[Resource]) -> None:
+    """NTE segments after an OBX become that Observation's ``note``."""
+    obx_number = -1
+    for position, seg in enumerate(group):
+        if seg.id == "OBX":
+            obx_number += 1
+            if text := _notes(group[position + 1 :]):
+                observations[obx_number]["note"] = [{"text": text}]
 
 
 def _report(

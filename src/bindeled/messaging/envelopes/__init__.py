@@ -6,6 +6,19 @@ the envelope and are kept apart from the FHIR Acknowledgement message, which the
 
 from __future__ import annotations
 
-from .sbdh import SbdhEnvelope, Scope, envelope_for, read_sbdh, receipt_for, write_sbdh
+from . import sbdh, vans
+from .sbdh import SbdhEnvelope, Scope, read_sbdh, write_sbdh
+from .vans import VansEnvelope, VansReceipt, read_vans, write_vans
 
-__all__ = ["SbdhEnvelope", "Scope", "envelope_for", "read_sbdh", "receipt_for", "write_sbdh"]
+__all__ = [
+    "SbdhEnvelope",
+    "Scope",
+    "VansEnvelope",
+    "VansReceipt",
+    "read_sbdh",
+    "read_vans",
+    "sbdh",
+    "vans",
+    "write_sbdh",
+    "write_vans",
+]

@@ -131,7 +131,9 @@ def _sub(parent: Any, name: str, value: str | None = None, ns: str = SBDH_NS) ->
 
 
 def write_sbdh(envelope: SbdhEnvelope) -> bytes:
-    """The SBDH document as UTF-8 XML bytes."""
+    """The SBDH document as UTF-8 XML bytes; an envelope carries exactly one non-empty document."""
+    if not envelope.payload:
+        raise ValueError("an SBDH envelope carries one non-empty document")
     root = etree.Element(f"{{{SBDH_NS}}}StandardBusinessDocument", nsmap={None: SBDH_NS})
     head = _sub(root, "StandardBusinessDocumentHeader")
     _sub(head, "HeaderVersion", envelope.header_version)
