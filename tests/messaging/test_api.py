@@ -12,6 +12,7 @@ def test_messaging_public_api() -> None:
             "MESSAGE_TYPES",
             "RULE_CODES",
             "AckIds",
+            "CareCommunication",
             "Action",
             "Decision",
             "Event",
@@ -21,6 +22,7 @@ def test_messaging_public_api() -> None:
             "ReceiveLog",
             "Received",
             "ResponseCode",
+            "Segment",
             "Stay",
             "StayEvent",
             "StayStatus",
@@ -35,6 +37,7 @@ def test_messaging_public_api() -> None:
             "gln_is_valid",
             "message_type",
             "message_type_of",
+            "read_care_communication",
             "read_notification",
         ]
     )

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from bindeled.fhir.definitions import Definitions
 from bindeled.fhir.xmlio import resource_to_xml, xml_to_resource
+from bindeled.messaging.care_communication import read_care_communication
 from bindeled.messaging.conformance import check_message
 from bindeled.messaging.hospital_notification import read_notification
 from bindeled.messaging.messages import Message, reference_key
@@ -140,3 +141,21 @@ def test_junk_never_raises(junk: Any, entries: list[Any], event: str) -> None:
     issues = check_message(message)
     assert all(i.details_code and i.expression for i in issues)
     read_notification(message)
+
+
+def test_care_communication_parts(clean_cc: Bundle) -> None:
+    cc = read_care_communication(Message(clean_cc))
+    assert cc is not None
+    assert cc.thread_id == "urn:uuid:da1edb7c-6e7c-4af8-bdd1-94f4aa99908a"
+    assert (cc.category, cc.topic, cc.priority) == ("regarding-referral", "Undersøgelser forude for visitation", None)
+    text, attachment = cc.segments
+    assert text.text is not None and text.attachment is None
+    assert text.author == "PractitionerRole/9437cbf4-809f-4f65-a0fb-11f19268fc21"
+    assert text.identifier == "urn:uuid:591d6e21-6237-41af-a443-7f40e15ab6d6"
+    assert text.date == "2023-11-22T12:32:00+02:00"
+    assert attachment.attachment is not None and attachment.attachment["contentType"] == "application/pdf"
+    assert attachment.path == f"{cc.path}.payload[1]"
+
+
+def test_not_a_care_communication(clean_hn: Bundle) -> None:
+    assert read_care_communication(Message(clean_hn)) is None

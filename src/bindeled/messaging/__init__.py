@@ -4,6 +4,7 @@ Modules (one concept each):
 
 * :mod:`.messages` – read-only views over message Bundles (header, parties, patient, Provenances)
 * :mod:`.hospital_notification` – the 18 HospitalNotification events and how a message names one
+* :mod:`.care_communication` – a CareCommunication's thread, category and text/attachment segments
 * :mod:`.profiles` – which MedCom package/profile a message type and version uses; validators
   preloaded with exactly the IG's dependency versions
 * :mod:`.conformance` – MedCom business rules as individual checks with stable codes
@@ -16,6 +17,7 @@ Modules (one concept each):
 from __future__ import annotations
 
 from .acknowledgement import AckIds, ResponseCode, build_acknowledgement
+from .care_communication import CareCommunication, Segment, read_care_communication
 from .conformance import RULE_CODES, check_message, gln_is_valid
 from .duplicates import Decision, Received, ReceiveLog, Verdict, decide
 from .hospital_notification import Action, Event, Notification, read_notification
@@ -28,6 +30,7 @@ __all__ = [
     "RULE_CODES",
     "AckIds",
     "Action",
+    "CareCommunication",
     "Decision",
     "Event",
     "Message",
@@ -36,6 +39,7 @@ __all__ = [
     "ReceiveLog",
     "Received",
     "ResponseCode",
+    "Segment",
     "Stay",
     "StayEvent",
     "StayStatus",
@@ -50,5 +54,6 @@ __all__ = [
     "gln_is_valid",
     "message_type",
     "message_type_of",
+    "read_care_communication",
     "read_notification",
 ]

@@ -146,7 +146,9 @@ async def test_reindex_across_types_pages_by_key(store: Store, definitions: Defi
     async with store.transaction() as tx:
         for i in range(7):
             await tx.update("Patient", f"p{i}", {"resourceType": "Patient", "id": f"p{i}", "gender": "male"})
-            await tx.update("Group", f"g{i}", {"resourceType": "Group", "id": f"g{i}", "type": "person", "actual": True})
+            await tx.update(
+                "Group", f"g{i}", {"resourceType": "Group", "id": f"g{i}", "type": "person", "actual": True}
+            )
     result = await reindex(store, SearchIndexer(definitions), batch_size=4)
     assert (result.resources, result.batches) == (14, 4)
     request = parse_search("Patient", [("gender", "male")], definitions, strict=True)
