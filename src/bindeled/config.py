@@ -15,9 +15,24 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "TrustedIssuer", "load_settings"]
 
 ENV_PREFIX = "BINDELED_"
+
+
+class TrustedIssuer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An OpenID Connect issuer whose bearer tokens bindeled accepts (configured in the TOML file)."""
+
+    issuer: str
+    """The exact ``iss`` of its tokens."""
+    audience: str
+    """The ``aud`` its tokens must carry for bindeled."""
+    jwks_uri: str = ""
+    """Where its public keys are published (fetched and cached at run time)."""
+    jwks_file: str = ""
+    """Or: a local JWKS file with its public keys."""
+    leeway_seconds: int = 60
+    """Allowed clock skew."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -61,6 +76,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     dev: bool = False
     """Development mode: enables the demo identity provider and demo users. Never in production."""
+
+    data_dir: str = "bindeled-data"
+    """Where bindeled keeps its own files (the development issuer's signing key)."""
+
+    trusted_issuers: tuple[TrustedIssuer, ...] = ()
+    """Identity providers whose tokens are accepted (TOML: ``[[trusted_issuers]]`` tables)."""
+
+    enforce_security: bool = True
+    """Authenticate every request and apply the access policy. Off only for benchmark baselines."""
+
+    strict_treatment_relation: bool = False
+    """Refuse professionals' access without evidence of a treatment relation (else allow and flag it)."""
 
     def __post_init__(self) -> None:
         if not (1 <= self.port <= 65535):

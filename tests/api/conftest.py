@@ -10,6 +10,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +19,8 @@ import uvicorn
 
 from bindeled.api.app import create_app
 from bindeled.config import Settings
+from bindeled.security import LocalIssuer, demo_user
+from bindeled.security.demo import DEV_AUDIENCE, DEV_ISSUER
 from tests.backends import BACKENDS, database_url_for
 from tests.conftest import SHARED
 
@@ -64,12 +68,38 @@ class LiveServer:
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp(f"api-{request.param}")
     with database_url_for(request.param, folder) as url:
-        settings = Settings(database_url=url, port=_free_port(), log_json=False, fhir_profile_packages=(str(DK_CORE),))
+        settings = Settings(
+            database_url=url,
+            port=_free_port(),
+            log_json=False,
+            fhir_profile_packages=(str(DK_CORE),),
+            dev=True,
+            data_dir=str(folder / "data"),
+        )
         with LiveServer(settings) as live:
             yield live
 
 
+def token_for(server: LiveServer, username: str, **kwargs: str) -> str:
+    """A bearer token from the server's own development issuer, verified by the real path."""
+    issuer = LocalIssuer(Path(server.settings.data_dir), DEV_ISSUER, DEV_AUDIENCE)
+    return issuer.mint(demo_user(username), now=datetime.now(UTC), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def admin_headers(server: LiveServer) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(server, 'admin')}"}
+
+
 @pytest.fixture
-def client(server: LiveServer) -> Iterator[httpx.Client]:
+def client(server: LiveServer, admin_headers: dict[str, str]) -> Iterator[httpx.Client]:
+    """An administrator's client: full access, every request authenticated and audited."""
+    headers = {"Accept": "application/fhir+json", **admin_headers}
+    with httpx.Client(base_url=server.base, timeout=60, headers=headers) as c:
+        yield c
+
+
+@pytest.fixture
+def anonymous(server: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base, timeout=60, headers={"Accept": "application/fhir+json"}) as c:
         yield c

@@ -10,8 +10,8 @@ from fhirpy import AsyncFHIRClient, SyncFHIRClient
 from fhirpy.base.exceptions import OperationOutcome, ResourceNotFound
 
 
-def test_sync_client_crud(server: Any) -> None:
-    fhir = SyncFHIRClient(server.base, extra_headers={"Accept": "application/fhir+json"})
+def test_sync_client_crud(server: Any, admin_headers: dict[str, str]) -> None:
+    fhir = SyncFHIRClient(server.base, extra_headers={"Accept": "application/fhir+json", **admin_headers})
     marker = str(uuid.uuid4())
     patient = fhir.resource(
         "Patient",
@@ -41,9 +41,9 @@ def test_sync_client_crud(server: Any) -> None:
         raise AssertionError("a deleted resource must not be readable")
 
 
-def test_async_client_create_and_search(server: Any) -> None:
+def test_async_client_create_and_search(server: Any, admin_headers: dict[str, str]) -> None:
     async def scenario() -> None:
-        fhir = AsyncFHIRClient(server.base, extra_headers={"Accept": "application/fhir+json"})
+        fhir = AsyncFHIRClient(server.base, extra_headers={"Accept": "application/fhir+json", **admin_headers})
         marker = str(uuid.uuid4())
         created = []
         for i in range(3):

@@ -108,7 +108,7 @@ def test_broken_json_patches(client: httpx.Client, ops: Any) -> None:
     _assert_clean_failure(response)
 
 
-def test_schema_driven_fuzz(server: Any, definitions: Definitions) -> None:
+def test_schema_driven_fuzz(server: Any, definitions: Definitions, admin_headers: dict[str, str]) -> None:
     """Every interaction of a few types, with inputs generated from the published OpenAPI document."""
     document = openapi_document(definitions, server.base)
     wanted = ("/Patient", "/Observation", "/Encounter")
@@ -118,14 +118,14 @@ def test_schema_driven_fuzz(server: Any, definitions: Definitions) -> None:
     assert len(operations) > 25
 
     for operation in operations:
-        _fuzz_operation(operation, server.base)
+        _fuzz_operation(operation, server.base, admin_headers)
 
 
-def _fuzz_operation(operation: Any, base: str) -> None:
+def _fuzz_operation(operation: Any, base: str, headers: dict[str, str]) -> None:
     @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(case=operation.as_strategy())
     def run(case: Any) -> None:
-        response = case.call(base_url=base)
+        response = case.call(base_url=base, headers=headers)
         assert response.status_code < 500, (operation.label, response.text[:500])
 
     run()

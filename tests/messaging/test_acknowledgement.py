@@ -117,3 +117,9 @@ def test_refuses_unzoned_time_and_missing_parties(clean_hn: Bundle) -> None:
     del header(clean_hn)["source"]
     with pytest.raises(ValueError, match="source endpoint"):
         build_acknowledgement(Message(clean_hn), ResponseCode.OK, ids(), datetime.now(UTC))
+
+
+def test_acknowledgements_are_never_acknowledged(clean_hn: Bundle) -> None:
+    ack = build_acknowledgement(Message(clean_hn), ResponseCode.OK, ids(), AT)
+    with pytest.raises(ValueError, match="never acknowledged"):
+        build_acknowledgement(Message(ack), ResponseCode.OK, ids(), AT)

@@ -39,6 +39,7 @@ def test_messaging_public_api() -> None:
             "message_type_of",
             "read_care_communication",
             "read_notification",
+            "validate_message",
         ]
     )
     for name in bindeled.messaging.__all__:

@@ -168,8 +168,14 @@ def _encounter(b: Bundle) -> tuple[int, dict[str, Any]]:
     return i, b["entry"][i]["resource"]
 
 
-def _activity(b: Bundle, code: str) -> None:
+def _activity(b: Bundle, code: str, *, keep_report_flag: bool = False) -> None:
+    """Change the current activity; the reportOfAdmission flag belongs to an initial STIN/STAA only."""
     resource(b, "Provenance", -1)["activity"]["coding"][0]["code"] = code
+    extensions = [e for e in header(b).get("extension", []) if not e["url"].endswith("reportOfAdmissionExtension")]
+    if not keep_report_flag and extensions:
+        header(b)["extension"] = extensions
+    elif not keep_report_flag:
+        header(b).pop("extension", None)
 
 
 def hn_wrong_class(b: Bundle) -> Found:
@@ -257,6 +263,15 @@ def hn_deceased_datetime(b: Bundle) -> Found:
     i = index_of(b, "Patient")
     b["entry"][i]["resource"]["deceasedDateTime"] = "2022-12-08T10:00:00+01:00"
     return {("MEDCOM-HN-DECEASED", path(i, ".deceasedDateTime"))}
+
+
+def hn_report_of_admission_on_discharge(b: Bundle) -> Found:
+    _, enc = _encounter(b)
+    _activity(b, "discharge-inpatient-home", keep_report_flag=True)
+    enc["status"] = "finished"
+    enc["period"]["end"] = "2022-12-09T10:00:00+01:00"
+    index = next(n for n, e in enumerate(header(b)["extension"]) if e["url"].endswith("reportOfAdmissionExtension"))
+    return {("MEDCOM-HN-REPORT-OF-ADMISSION", f"Bundle.entry[0].resource.extension[{index}]")}
 
 
 # -- CareCommunication ---------------------------------------------------------------------
@@ -383,6 +398,7 @@ MUTATIONS: list[tuple[str, Mutation]] = [
     ("hn", hn_not_an_hn_activity),
     ("hn", hn_replacement_id),
     ("hn", hn_deceased_datetime),
+    ("hn", hn_report_of_admission_on_discharge),
     ("cc", cc_unknown_category),
     ("cc", cc_two_categories),
     ("cc", cc_other_without_topic),

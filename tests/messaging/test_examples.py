@@ -26,7 +26,7 @@ import pytest
 
 from bindeled.errors import Issue, Unprocessable
 from bindeled.fhir.definitions import Definitions
-from bindeled.messaging.conformance import check_message
+from bindeled.messaging.conformance import check_message, validate_message
 from bindeled.messaging.messages import Message
 from bindeled.messaging.profiles import ValidatorPool, message_type, message_type_of
 
@@ -169,3 +169,13 @@ def test_pre_release_care_communication_is_refused(medcom_examples: Path, defini
     with pytest.raises(Unprocessable) as caught:
         message_type_of(message)
     assert caught.value.details_code == "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE"
+
+
+def test_validate_message_combines_profile_and_rules(
+    medcom_examples: Path, definitions: Definitions, pool: ValidatorPool
+) -> None:
+    name = "hospitalnotification/Bundle-f4aa42a4-86db-4e68-9b38-9dda0dfd5774.json"
+    message = _load(name, medcom_examples, definitions)
+    issues = validate_message(message, pool)
+    assert {(i.details_code, i.expression[0]) for i in issues if i.details_code} >= EXAMPLES[name][1]
+    assert [i for i in issues if i.is_error and not i.details_code and defect_of(i) is None] == []

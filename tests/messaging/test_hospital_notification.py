@@ -55,6 +55,9 @@ def build(bundle: Bundle, code: str) -> Bundle:
     activity, klass, status, end, leave, deceased = CASES[code]
     provenance = resource(bundle, "Provenance", -1)
     provenance["activity"]["coding"][0]["code"] = activity
+    if code not in ("STIN", "STAA"):  # reportOfAdmission is only flagged on an initial admission
+        header = resource(bundle, "MessageHeader")
+        header["extension"] = [e for e in header["extension"] if not e["url"].endswith("reportOfAdmissionExtension")]
     if activity.startswith(("revise-", "cancel-")) or code.startswith(("RE_", "AN_")):
         role = "removal" if code.startswith("AN_") else "revision"
         provenance["entity"] = [{"role": role, "what": {"reference": EARLIER}}]

@@ -74,6 +74,12 @@ def test_sequences(events: tuple[StayEvent, ...], status: StayStatus) -> None:
     assert run(*events).status is status
 
 
+def test_since_is_when_the_status_began() -> None:
+    stay = run(ev(E.STIN, 0, "a"), ev(E.MORS, 4, "b"), ev(E.STIN, 9, "c"))
+    assert stay.since == T0 + timedelta(hours=4)
+    assert Stay().since is None
+
+
 def test_cancel_without_reference_undoes_the_latest_of_its_kind() -> None:
     stay = run(ev(E.STIN, 0, "a"), ev(E.STOR, 1, "b"), ev(E.SLOR, 2, "c"), ev(E.STOR, 3, "d"))
     assert stay.status is S.ON_LEAVE

@@ -7,6 +7,7 @@ migrations) and keeps them in :class:`~bindeled.api.services.Services`.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -18,17 +19,30 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..config import Settings
+from ..config import Settings, TrustedIssuer
 from ..errors import BindeledError, MethodNotAllowed, NotFound
 from ..fhir import jsonio
 from ..fhir.definitions import load_definitions
 from ..fhir.outcome import from_error, operation_outcome
 from ..fhir.validation import Validator
 from ..logs import request_id_var
+from ..security import (
+    Gate,
+    IssuerConfig,
+    LocalIssuer,
+    PolicySettings,
+    Registers,
+    RemoteJwks,
+    SqlAuditSink,
+    StaticJwks,
+    TokenVerifier,
+)
+from ..security.demo import DEV_AUDIENCE, DEV_ISSUER, demo_registers
+from ..store.base import Store
 from ..store.factory import open_store
 from ..store.repository import Repository
 from ..store.search import SearchIndexer
@@ -50,7 +64,29 @@ def build_services(settings: Settings) -> Services:
     for folder in settings.fhir_profile_packages:
         validator.add_package(Path(folder).expanduser())
     store = open_store(settings.database_url, indexer=SearchIndexer(definitions))
-    return Services(settings, definitions, validator, store, Repository(store, definitions, validator))
+    repo = Repository(store, definitions, validator)
+    issuer = LocalIssuer(Path(settings.data_dir), DEV_ISSUER, DEV_AUDIENCE) if settings.dev else None
+    gate = build_gate(settings, store, issuer) if settings.enforce_security else None
+    return Services(settings, definitions, validator, store, repo, gate, issuer)
+
+
+def _issuer_config(trusted: TrustedIssuer) -> IssuerConfig:
+    keys = (
+        RemoteJwks(trusted.jwks_uri)
+        if trusted.jwks_uri
+        else StaticJwks(json.loads(Path(trusted.jwks_file).read_text()))
+    )
+    return IssuerConfig(trusted.issuer, (trusted.audience,), keys, leeway_seconds=trusted.leeway_seconds)
+
+
+def build_gate(settings: Settings, store: Store, issuer: LocalIssuer | None) -> Gate:
+    """The security gate: configured issuers (plus the development issuer with ``--dev``)."""
+    issuers = [_issuer_config(t) for t in settings.trusted_issuers]
+    if issuer is not None:
+        issuers.append(issuer.config(admin_claims=True))
+    registers = demo_registers() if settings.dev else Registers()
+    policy = PolicySettings(strict_treatment_relation=settings.strict_treatment_relation)
+    return Gate(TokenVerifier(issuers), registers, SqlAuditSink(store), policy)
 
 
 class RequestIdMiddleware:
@@ -93,11 +129,16 @@ class RequestIdMiddleware:
 
 def _error_response(request: Request, error: BindeledError) -> Response:
     services: Services = request.app.state.services
+    headers = (
+        {"WWW-Authenticate": f'Bearer error="{error.details_code or "invalid_token"}"'} if error.status == 401 else None
+    )
     try:
-        return fhir_response(request, from_error(error), services.definitions, status=error.status)
+        return fhir_response(request, from_error(error), services.definitions, status=error.status, headers=headers)
     except BindeledError:
         # The client's Accept/_format could not be honoured either: answer in JSON.
-        return fhir_response(request, from_error(error), services.definitions, status=error.status, fmt="json")
+        return fhir_response(
+            request, from_error(error), services.definitions, status=error.status, headers=headers, fmt="json"
+        )
 
 
 async def _on_bindeled_error(request: Request, exc: Exception) -> Response:
@@ -138,8 +179,17 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def home(request: Request) -> Response:
         return RedirectResponse(f"{FHIR_BASE_PATH}/metadata")
 
+    async def dev_jwks(request: Request) -> Response:
+        if svc.issuer is None:
+            raise NotFound("The development issuer is off")
+        return JSONResponse(svc.issuer.jwks())
+
     app = Starlette(
-        routes=[Route("/", home), Mount(FHIR_BASE_PATH, routes=fhir_routes())],
+        routes=[
+            Route("/", home),
+            Route("/dev-issuer/jwks.json", dev_jwks),
+            Mount(FHIR_BASE_PATH, routes=fhir_routes()),
+        ],
         middleware=[Middleware(RequestIdMiddleware)],
         exception_handlers={
             BindeledError: _on_bindeled_error,

@@ -82,7 +82,9 @@ def searchset_bundle(
     return bundle
 
 
-def history_bundle(base_url: str, versions: Sequence[StoredResource], total: int, links: list[Resource]) -> Resource:
+def history_bundle(
+    base_url: str, versions: Sequence[StoredResource], total: int | None, links: list[Resource]
+) -> Resource:
     """A ``history`` Bundle, newest first, deletions as entries without a resource."""
     entries: list[Resource] = []
     for stored in versions:
@@ -108,9 +110,10 @@ def history_bundle(base_url: str, versions: Sequence[StoredResource], total: int
         "id": str(uuid.uuid4()),
         "meta": {"lastUpdated": instant(datetime.now(UTC))},
         "type": "history",
-        "total": total,
-        "link": links,
     }
+    if total is not None:
+        bundle["total"] = total
+    bundle["link"] = links
     if entries:
         bundle["entry"] = entries
     return bundle

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -10,11 +13,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import InvalidRequest, MethodNotAllowed, NotFound, PreconditionFailed
+from ..errors import BindeledError, InvalidRequest, MethodNotAllowed, NotFound, PreconditionFailed
 from ..fhir import jsonio
 from ..fhir.jsonio import Resource
 from ..fhir.outcome import success
+from ..logs import request_id_var
+from ..security.guard import RequestGuard
+from ..security.principal import require_data_context
 from ..store.base import HistoryQuery, StoredResource
+from ..store.guard import as_system, use_guard
 from ..store.repository import WriteResult
 from .bundling import history_bundle, instant, page_links, searchset_bundle
 from .negotiation import http_date, parse_etag, parse_http_date, preferences
@@ -373,6 +380,39 @@ async def not_found(request: Request) -> Response:
     raise NotFound(f"Nothing is served at {request.url.path}")
 
 
+def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """Run a handler behind the security gate: authenticate, then every data access asks the session.
+
+    The request's audit records are written when it ends (writes already wrote theirs inside their
+    transaction). A request that cannot be authenticated is audited too, then refused.
+    """
+
+    @functools.wraps(handler)
+    async def run(request: Request) -> Response:
+        svc = services(request)
+        if svc.gate is None:
+            with as_system():
+                return await handler(request)
+        request_id = request_id_var.get() or str(uuid.uuid4())
+        try:
+            principal = svc.gate.authenticate(request.headers.items())
+            require_data_context(principal)
+        except BindeledError as error:
+            await svc.gate.audit_unauthenticated(error, request.method.lower(), request_id)
+            raise
+        guard = RequestGuard(svc.gate.session(principal, request_id, request_id), svc.store)
+        with use_guard(guard):
+            try:
+                response = await handler(request)
+            except BindeledError as error:
+                await guard.finish(error.status, error=error)
+                raise
+            await guard.finish(response.status_code)
+            return response
+
+    return run
+
+
 def routes() -> list[Route]:
     """The FHIR REST routes, most specific first (mounted under ``/fhir``)."""
     from .capability import metadata
@@ -381,23 +421,28 @@ def routes() -> list[Route]:
     from .operations.validate import validate_instance, validate_type
 
     everything = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
-    return [
-        Route("/metadata", metadata, methods=["GET", "HEAD"]),
-        Route("/openapi.json", openapi_json, methods=["GET"]),
-        Route("/", system, methods=["GET", "HEAD", "POST"]),
-        Route("/_history", history, methods=["GET", "HEAD"]),
-        Route("/_search", search_post, methods=["POST"]),
-        Route("/$reindex", reindex_system, methods=["POST"]),
-        Route("/{type}/$reindex", reindex_type, methods=["POST"]),
-        Route("/{type}/$validate", validate_type, methods=["POST"]),
-        Route("/{type}/_history", history, methods=["GET", "HEAD"]),
-        Route("/{type}/_search", search_post, methods=["POST"]),
-        Route("/{type}/{id}/$validate", validate_instance, methods=["GET", "POST"]),
-        Route("/{type}/{id}/_history/{vid}", vread, methods=["GET", "HEAD"]),
-        Route("/{type}/{id}/_history", history, methods=["GET", "HEAD"]),
-        Route("/{type}/{id}/$everything", everything_operation, methods=["GET"]),
-        Route("/{type}/{id}/$reindex", reindex_instance, methods=["POST"]),
-        Route("/{type}/{id}/{ctype}", compartment_search, methods=["GET", "HEAD"]),
-        Route("/{type}/{id}", instance, methods=everything),
-        Route("/{type}", type_level, methods=everything),
+    reads = ["GET", "HEAD"]
+    data: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] = [
+        ("/", system, ["GET", "HEAD", "POST"]),
+        ("/_history", history, reads),
+        ("/_search", search_post, ["POST"]),
+        ("/$reindex", reindex_system, ["POST"]),
+        ("/{type}/$reindex", reindex_type, ["POST"]),
+        ("/{type}/$validate", validate_type, ["POST"]),
+        ("/{type}/_history", history, reads),
+        ("/{type}/_search", search_post, ["POST"]),
+        ("/{type}/{id}/$validate", validate_instance, ["GET", "POST"]),
+        ("/{type}/{id}/_history/{vid}", vread, reads),
+        ("/{type}/{id}/_history", history, reads),
+        ("/{type}/{id}/$everything", everything_operation, ["GET"]),
+        ("/{type}/{id}/$reindex", reindex_instance, ["POST"]),
+        ("/{type}/{id}/{ctype}", compartment_search, reads),
+        ("/{type}/{id}", instance, everything),
+        ("/{type}", type_level, everything),
     ]
+    public = [
+        Route("/metadata", metadata, methods=reads),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+    ]
+    # Every data route passes the security gate; only the server's self-description is public.
+    return public + [Route(path, guarded(handler), methods=methods) for path, handler, methods in data]

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from ..config import Settings
 from ..fhir.definitions import Definitions
 from ..fhir.validation import Validator
+from ..security import Gate, LocalIssuer
 from ..store.base import Store
 from ..store.repository import Repository
 
@@ -27,6 +28,10 @@ class Services:
     validator: Validator
     store: Store
     repo: Repository
+    gate: Gate | None = None
+    """The security gate; None only when ``enforce_security`` is off (benchmark baselines)."""
+    issuer: LocalIssuer | None = None
+    """bindeled's own development issuer (``--dev`` only)."""
 
 
 def services(request: Request) -> Services:

@@ -25,6 +25,7 @@ from ..fhir import jsonio
 from ..fhir.jsonio import Resource
 from ..fhir.outcome import from_error
 from ..store.base import StoredResource, Transaction, run_transaction
+from ..store.guard import current_guard
 from ..store.repository import Repository, WriteResult
 from .bundling import instant
 
@@ -348,6 +349,7 @@ async def process_transaction(repo: Repository, bundle: Resource, base_url: str,
             for entry in ordered:
                 if entry.method in ("GET", "HEAD"):
                     responses[entry.index] = await run.get(entry)
+            await current_guard().finish(200, tx)
         except BindeledError as error:
             failing = _current_entry(entries, responses)
             if failing is not None and not error.location:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from .acknowledgement import AckIds, ResponseCode, build_acknowledgement
 from .care_communication import CareCommunication, Segment, read_care_communication
-from .conformance import RULE_CODES, check_message, gln_is_valid
+from .conformance import RULE_CODES, check_message, gln_is_valid, validate_message
 from .duplicates import Decision, Received, ReceiveLog, Verdict, decide
 from .hospital_notification import Action, Event, Notification, read_notification
 from .messages import Message
@@ -56,4 +56,5 @@ __all__ = [
     "message_type_of",
     "read_care_communication",
     "read_notification",
+    "validate_message",
 ]

@@ -91,4 +91,22 @@ def deceased(message: Message) -> Iterator[Issue]:
             )
 
 
-HN_CHECKS = (event_and_encounter, cpr_only, deceased)
+REPORT_OF_ADMISSION_URL = (
+    "http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-messaging-reportOfAdmissionExtension"
+)
+
+
+def report_of_admission(message: Message) -> Iterator[Issue]:
+    """``reportOfAdmissionFlag`` may only be true on an initial STIN or STAA."""
+    for index, ext in enumerate(as_list(message.header.get("extension"))):
+        if isinstance(ext, dict) and ext.get("url") == REPORT_OF_ADMISSION_URL and ext.get("valueBoolean") is True:
+            note = read_notification(message)
+            if note is not None and note.code not in ("STIN", "STAA"):
+                yield issue(
+                    "MEDCOM-HN-REPORT-OF-ADMISSION",
+                    "reportOfAdmissionFlag is only true on an initial STIN or STAA",
+                    f"Bundle.entry[0].resource.extension[{index}]",
+                )
+
+
+HN_CHECKS = (event_and_encounter, cpr_only, deceased, report_of_admission)

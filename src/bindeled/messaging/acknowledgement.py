@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import Issue
-from ._json import as_list
+from ._json import as_dict, as_list
 from .messages import Message
 
 __all__ = ["ACK_ISSUE_SYSTEM", "HL7_ISSUE_SYSTEM", "AckIds", "ResponseCode", "build_acknowledgement"]
@@ -153,7 +153,6 @@ def _ack_provenance(ids: AckIds, acked_id: str, who: str, at: str) -> dict[str, 
 
 
 def _header(message: Message, ids: AckIds, code: ResponseCode, sender: str, receiver: str) -> dict[str, Any]:
-    sender_org = message.primary_receiver
     header: dict[str, Any] = {
         "resourceType": "MessageHeader",
         "id": ids.header,
@@ -173,7 +172,7 @@ def _header(message: Message, ids: AckIds, code: ResponseCode, sender: str, rece
             }
         ],
         "sender": {"reference": sender},
-        "source": {"endpoint": _sor_endpoint(sender_org.sor if sender_org else None)},
+        "source": {"endpoint": _sor_endpoint(message)},
         "response": {"identifier": message.message_id, "code": code.value},
         "definition": _DEFINITION,
     }
@@ -182,8 +181,12 @@ def _header(message: Message, ids: AckIds, code: ResponseCode, sender: str, rece
     return header
 
 
-def _sor_endpoint(sor: str | None) -> str:
-    return f"https://sor2.sum.dsdn.dk/#id={sor}"
+def _sor_endpoint(message: Message) -> str:
+    """Our own endpoint: the SOR address of the organisation the message was sent to."""
+    us = message.primary_receiver
+    if us is None or us.sor is None:
+        raise ValueError("the acknowledged message's receiver has no SOR identifier to answer from")
+    return f"https://sor2.sum.dsdn.dk/#id={us.sor}"
 
 
 def _organization(message: Message, which: str) -> dict[str, Any]:
@@ -199,7 +202,7 @@ def _organizations(message: Message, parties: list[dict[str, Any]], provenance: 
     """The two parties plus any organisation the copied Provenance names, each once."""
     out = {f"Organization/{p['id']}": p for p in parties}
     for agent in as_list(provenance.get("agent")):
-        ref = agent.get("who", {}).get("reference") if isinstance(agent, dict) else None
+        ref = as_dict(as_dict(agent).get("who")).get("reference")
         entry = message.resolve(ref) if isinstance(ref, str) else None
         if entry is not None and entry.key not in out and entry.resource.get("resourceType") == "Organization":
             resource = copy.deepcopy(entry.resource)
@@ -215,8 +218,12 @@ def build_acknowledgement(
 
     ``issues`` become the OperationOutcome (required for the two error codes, ignored for ``ok``);
     a ``details_code`` starting ``MSG_`` is emitted as MedCom's acknowledgement error code.
-    Raises ValueError when ``message`` lacks the parts an answer needs (header id, sender, receiver).
+    Raises ValueError when ``message`` is itself an acknowledgement or lacks the parts an answer
+    needs (header id, source endpoint, sender, receiver with SOR); such a message cannot be answered
+    through MedCom's channel and is for the hub to dead-letter.
     """
+    if message.event == "acknowledgement-message":
+        raise ValueError("acknowledgements are never acknowledged")
     if message.message_id is None or message.source_endpoint is None:
         raise ValueError("the acknowledged message has no MessageHeader id or source endpoint")
     original_sender = _organization(message, "sender")

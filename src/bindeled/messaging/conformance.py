@@ -20,8 +20,9 @@ from ._rules_cc import CC_CHECKS
 from ._rules_common import COMMON_CHECKS, gln_is_valid
 from ._rules_hn import HN_CHECKS
 from .messages import Message
+from .profiles import ValidatorPool, message_type_of
 
-__all__ = ["RULE_CODES", "Check", "check_message", "gln_is_valid"]
+__all__ = ["CC_MAX_BYTES", "RULE_CODES", "Check", "check_message", "gln_is_valid", "validate_message"]
 
 Check = Callable[[Message], Iterator[Issue]]
 
@@ -39,6 +40,17 @@ def check_message(message: Message, *, size: int | None = None) -> list[Issue]:
     if size is not None and message.event == "care-communication-message":
         issues.extend(_size_limit(size))
     return issues
+
+
+def validate_message(message: Message, pool: ValidatorPool, *, size: int | None = None) -> list[Issue]:
+    """Profile validation against the MedCom profile the message claims, then the business rules.
+
+    Raises :class:`~bindeled.errors.Unprocessable` (``MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE``)
+    for a message type or version this hub does not handle.
+    """
+    kind = message_type_of(message)
+    issues = pool.for_type(kind).validate(message.bundle, [kind.bundle_profile])
+    return issues + check_message(message, size=size)
 
 
 CC_MAX_BYTES = 50 * 1024 * 1024
@@ -79,6 +91,7 @@ RULE_CODES: frozenset[str] = frozenset(
         "MEDCOM-HN-PERIOD",
         "MEDCOM-HN-LEAVE",
         "MEDCOM-HN-DECEASED",
+        "MEDCOM-HN-REPORT-OF-ADMISSION",
         "MEDCOM-CC-COMMUNICATION",
         "MEDCOM-CC-CATEGORY",
         "MEDCOM-CC-TOPIC",

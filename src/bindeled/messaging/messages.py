@@ -9,7 +9,6 @@ empty, and :mod:`bindeled.messaging.conformance` turns those into Issues.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -315,9 +314,6 @@ class Message:
             if entry is not None:
                 found.append(entry)
         return found
-
-    def iter_resources(self) -> Iterator[Entry]:
-        yield from self.entries
 
 
 def _destination_use(dest: dict[str, Any]) -> str | None:

@@ -58,20 +58,22 @@ class Stay:
     seen: frozenset[str] = frozenset()
     """Every letter id applied so far, so a redelivered notification changes nothing."""
 
-    @property
-    def status(self) -> StayStatus:
-        status = StayStatus.NONE
+    def _fold(self) -> tuple[StayStatus, datetime | None]:
+        status, since = StayStatus.NONE, None
         for item in sorted(self.events, key=lambda e: e.at):
             if status is StayStatus.DECEASED:
                 break
-            status = _EFFECT[item.event]
-        return status
+            status, since = _EFFECT[item.event], item.at
+        return status, since
+
+    @property
+    def status(self) -> StayStatus:
+        return self._fold()[0]
 
     @property
     def since(self) -> datetime | None:
-        """When the current status began."""
-        ordered = sorted(self.events, key=lambda e: e.at)
-        return ordered[-1].at if ordered else None
+        """When the current status began (None without a stay)."""
+        return self._fold()[1]
 
 
 def _target(stay: Stay, event: StayEvent) -> StayEvent | None:

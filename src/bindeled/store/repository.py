@@ -12,7 +12,8 @@ Nothing here knows about HTTP; failures are :mod:`bindeled.errors` exceptions.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,6 +25,7 @@ from ..fhir.references import valid_id
 from ..fhir.search import SearchRequest, parse_search, registry_for
 from ..fhir.validation import Validator
 from .base import HistoryQuery, Store, StoredResource, Transaction, run_transaction
+from .guard import current_guard
 from .search import SearchIndexer, SearchResult, search
 from .search.custom import load_search_parameters, sync_search_parameter
 from .search.everything import everything
@@ -81,11 +83,14 @@ class Repository:
     async def read(self, resource_type: str, id: str) -> StoredResource:
         self.check_type(resource_type)
         self.check_id(id)
+        guard = current_guard()
+        await guard.allow("read", resource_type)
         found = await self.store.read(resource_type, id)
         if found is None:
             raise NotFound(f"{resource_type}/{id} is not known")
         if found.deleted:
             raise Gone(f"{resource_type}/{id} was deleted")
+        await guard.check("read", [found.resource()])
         return found
 
     async def vread(self, resource_type: str, id: str, version: str) -> StoredResource:
@@ -93,22 +98,30 @@ class Repository:
         self.check_id(id)
         if not version.isdigit():
             raise NotFound(f"Version {version!r} of {resource_type}/{id} is not known")
+        guard = current_guard()
+        await guard.allow("vread", resource_type)
         found = await self.store.vread(resource_type, id, int(version))
         if found is None:
             raise NotFound(f"Version {version} of {resource_type}/{id} is not known")
         if found.deleted:
             raise Gone(f"Version {version} of {resource_type}/{id} is a deletion")
+        await guard.check("vread", [found.resource()])
         return found
 
-    async def history(self, query: HistoryQuery) -> tuple[list[StoredResource], int]:
+    async def history(self, query: HistoryQuery) -> tuple[list[StoredResource], int | None]:
+        """Versions newest first, and their total (None when the guard may not reveal counts)."""
+        guard = current_guard()
         if query.resource_type is not None:
             self.check_type(query.resource_type)
+            await guard.allow("history", query.resource_type)
         if query.id is not None:
             self.check_id(query.id)
             assert query.resource_type is not None
             if await self.store.read(query.resource_type, query.id) is None:
                 raise NotFound(f"{query.resource_type}/{query.id} is not known")
-        return await self.store.history(query), await self.store.history_count(query)
+        versions = await guard.visible("history", await self.store.history(query))
+        total = await self.store.history_count(query) if guard.may_count() else None
+        return versions, total
 
     async def search(
         self,
@@ -124,8 +137,17 @@ class Repository:
         if compartment is not None:
             self.check_type(compartment[0])
             self.check_id(compartment[1])
+        guard = current_guard()
+        if resource_type is not None:
+            await guard.allow("search", resource_type)
         request = parse_search(resource_type, params, self.definitions, strict=strict, compartment=compartment)
-        return request, await search(self.store, request)
+        result = await search(self.store, request)
+        return request, replace(
+            result,
+            resources=tuple(await guard.visible("search", result.resources)),
+            included=tuple(await guard.visible("search", result.included)),
+            total=result.total if guard.may_count() else None,
+        )
 
     async def everything(self, compartment: str, id: str, types: tuple[str, ...] | None = None) -> list[StoredResource]:
         """``$everything``: the compartment owner, its members and what they refer to."""
@@ -134,14 +156,24 @@ class Repository:
         if types is not None:
             for type_name in types:
                 self.check_type(type_name)
-        return await everything(self.store, self.definitions, compartment, id, types=types)
+        guard = current_guard()
+        await guard.allow("read", compartment)
+        return await guard.visible("read", await everything(self.store, self.definitions, compartment, id, types=types))
 
     # -- writes ----------------------------------------------------------------------------------
 
+    async def _audited(self, work: Callable[[Transaction], Awaitable[WriteResult]]) -> WriteResult:
+        """Run a write in a (retried) transaction whose audit records commit with it."""
+
+        async def attempt(tx: Transaction) -> WriteResult:
+            result = await work(tx)
+            await current_guard().finish(201 if result.created else 200, tx)
+            return result
+
+        return await run_transaction(self.store, attempt)
+
     async def create(self, resource_type: str, resource: Resource, *, if_none_exist: str | None = None) -> WriteResult:
-        return await run_transaction(
-            self.store, lambda tx: self.create_in(tx, resource_type, resource, if_none_exist=if_none_exist)
-        )
+        return await self._audited(lambda tx: self.create_in(tx, resource_type, resource, if_none_exist=if_none_exist))
 
     async def create_in(
         self,
@@ -164,6 +196,9 @@ class Repository:
         body = {k: v for k, v in body.items() if k != "id"}
         self.validate(body)
         self._check_search_parameter(resource_type, body)
+        guard = current_guard()
+        await guard.allow("create", resource_type)
+        await guard.check("create", [body])
         stored = await tx.create(resource_type, body, id=id)
         self._sync_search_parameter(stored)
         return WriteResult(stored, created=True)
@@ -171,9 +206,7 @@ class Repository:
     async def update(
         self, resource_type: str, id: str, resource: Resource, *, if_match: int | None = None
     ) -> WriteResult:
-        return await run_transaction(
-            self.store, lambda tx: self.update_in(tx, resource_type, id, resource, if_match=if_match)
-        )
+        return await self._audited(lambda tx: self.update_in(tx, resource_type, id, resource, if_match=if_match))
 
     async def update_in(
         self,
@@ -195,6 +228,11 @@ class Repository:
             raise InvalidRequest("The id in the body does not match the id in the URL", location=("id",))
         self.validate(body)
         self._check_search_parameter(resource_type, body)
+        guard = current_guard()
+        interaction = "patch" if method == "PATCH" else "update"
+        await guard.allow(interaction, resource_type)
+        current = await tx.read(resource_type, id)
+        await guard.check(interaction, [body] if current is None or current.deleted else [current.resource(), body])
         stored, created = await tx.update(resource_type, id, body, if_match=if_match, method=method)
         self._sync_search_parameter(stored)
         return WriteResult(stored, created=created)
@@ -202,8 +240,8 @@ class Repository:
     async def conditional_update(
         self, resource_type: str, criteria: str, resource: Resource, *, if_match: int | None = None
     ) -> WriteResult:
-        return await run_transaction(
-            self.store, lambda tx: self.conditional_update_in(tx, resource_type, criteria, resource, if_match=if_match)
+        return await self._audited(
+            lambda tx: self.conditional_update_in(tx, resource_type, criteria, resource, if_match=if_match)
         )
 
     async def conditional_update_in(
@@ -226,8 +264,8 @@ class Repository:
     async def patch(
         self, resource_type: str, id: str, document: Any, *, kind: str, if_match: int | None = None
     ) -> WriteResult:
-        return await run_transaction(
-            self.store, lambda tx: self.patch_in(tx, resource_type, id, document, kind=kind, if_match=if_match)
+        return await self._audited(
+            lambda tx: self.patch_in(tx, resource_type, id, document, kind=kind, if_match=if_match)
         )
 
     async def patch_in(
@@ -251,7 +289,12 @@ class Repository:
         return await self.update_in(tx, resource_type, id, after, if_match=current.version_id, method="PATCH")
 
     async def delete(self, resource_type: str, id: str, *, if_match: int | None = None) -> StoredResource | None:
-        return await run_transaction(self.store, lambda tx: self.delete_in(tx, resource_type, id, if_match=if_match))
+        async def attempt(tx: Transaction) -> StoredResource | None:
+            deleted = await self.delete_in(tx, resource_type, id, if_match=if_match)
+            await current_guard().finish(204, tx)
+            return deleted
+
+        return await run_transaction(self.store, attempt)
 
     async def delete_in(
         self, tx: Transaction, resource_type: str, id: str, *, if_match: int | None = None
@@ -259,15 +302,23 @@ class Repository:
         """Delete (a tombstone version). Deleting what is absent or already deleted is not an error."""
         self.check_type(resource_type)
         self.check_id(id)
+        guard = current_guard()
+        await guard.allow("delete", resource_type)
+        current = await tx.read(resource_type, id)
+        if current is not None and not current.deleted:
+            await guard.check("delete", [current.resource()])
         deleted = await tx.delete(resource_type, id, if_match=if_match)
         if deleted is not None:
             self._sync_search_parameter(deleted)
         return deleted
 
     async def conditional_delete(self, resource_type: str, criteria: str, *, multiple: bool = True) -> int:
-        return await run_transaction(
-            self.store, lambda tx: self.conditional_delete_in(tx, resource_type, criteria, multiple=multiple)
-        )
+        async def attempt(tx: Transaction) -> int:
+            count = await self.conditional_delete_in(tx, resource_type, criteria, multiple=multiple)
+            await current_guard().finish(204, tx)
+            return count
+
+        return await run_transaction(self.store, attempt)
 
     async def conditional_delete_in(
         self, tx: Transaction, resource_type: str, criteria: str, *, multiple: bool = True
@@ -277,6 +328,9 @@ class Repository:
         matches = await self.matches(tx, resource_type, criteria, limit=None if multiple else 2)
         if len(matches) > 1 and not multiple:
             raise PreconditionFailed("The conditional delete criteria match more than one resource")
+        guard = current_guard()
+        await guard.allow("delete", resource_type)
+        await guard.check("delete", [m.resource() for m in matches])
         for match in matches:
             deleted = await tx.delete(resource_type, match.id)
             if deleted is not None:
@@ -304,8 +358,10 @@ class Repository:
         if limit is not None:
             params = [*params, ("_count", str(limit))]
         request = parse_search(resource_type, params, self.definitions, strict=True)
+        guard = current_guard()
+        await guard.allow("search", resource_type)
         result = await search(self.store, request, tx=tx)
-        return list(result.resources)
+        return await guard.visible("search", result.resources)
 
     # -- custom search parameters and reindexing ------------------------------------------------
 

@@ -57,15 +57,21 @@ def test_refused_without_a_complete_is_a_hierarchy(system: dict[str, Any]) -> No
 
 
 def test_value_set_filters_and_excludes() -> None:
+    def filtered(op: str, value: str, **extra: Any) -> dict[str, Any]:
+        include = {"system": "urn:test:tree", "filter": [{"property": "concept", "op": op, "value": value}]}
+        return {"compose": {"include": [include], **extra}}
+
+    no_animal = [{"system": "urn:test:tree", "concept": [{"code": "animal"}]}]
+    no_plant_dog = [{"system": "urn:test:tree", "concept": [{"code": "plant"}, {"code": "dog"}]}]
     vs = {
-        "urn:vs:pets": {"compose": {"include": [{"system": "urn:test:tree", "filter": [{"property": "concept", "op": "is-a", "value": "animal"}]}], "exclude": [{"system": "urn:test:tree", "concept": [{"code": "animal"}]}]}},
-        "urn:vs:young": {"compose": {"include": [{"system": "urn:test:tree", "filter": [{"property": "concept", "op": "in", "value": "puppy,kitten"}]}]}},
-        "urn:vs:above": {"compose": {"include": [{"system": "urn:test:tree", "filter": [{"property": "concept", "op": "generalizes", "value": "puppy"}]}]}},
-        "urn:vs:not": {"compose": {"include": [{"system": "urn:test:tree", "filter": [{"property": "concept", "op": "is-not-a", "value": "animal"}]}]}},
-        "urn:vs:below": {"compose": {"include": [{"system": "urn:test:tree", "filter": [{"property": "concept", "op": "descendent-of", "value": "dog"}]}]}},
-        "urn:vs:whole-less": {"compose": {"include": [{"system": "urn:test:tree"}], "exclude": [{"system": "urn:test:tree", "concept": [{"code": "plant"}, {"code": "dog"}]}]}},
-        "urn:vs:regex": {"compose": {"include": [{"system": "urn:test:tree", "filter": [{"property": "concept", "op": "regex", "value": "p.*"}]}]}},
-    }  # fmt: skip
+        "urn:vs:pets": filtered("is-a", "animal", exclude=no_animal),
+        "urn:vs:young": filtered("in", "puppy,kitten"),
+        "urn:vs:above": filtered("generalizes", "puppy"),
+        "urn:vs:not": filtered("is-not-a", "animal"),
+        "urn:vs:below": filtered("descendent-of", "dog"),
+        "urn:vs:whole-less": {"compose": {"include": [{"system": "urn:test:tree"}], "exclude": no_plant_dog}},
+        "urn:vs:regex": filtered("regex", "p.*"),
+    }
     defs = fake({"urn:test:tree": TREE}, vs)
 
     def codes(url: str) -> set[str | None]:

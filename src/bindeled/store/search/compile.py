@@ -22,7 +22,7 @@ from ._match import match_value
 from ._params import Params
 from .tables import table_for
 
-__all__ = ["COLUMNS", "CompiledSearch", "compile_count", "compile_search", "compile_where"]
+__all__ = ["COLUMNS", "CompiledSearch", "compile_count", "compile_estimate", "compile_search", "compile_where"]
 
 COLUMNS = "r.res_type, r.res_id, r.version, r.last_updated, r.deleted, r.method, r.body"
 """The resource columns every search returns, in :class:`~bindeled.store.base.StoredResource` order."""
@@ -170,3 +170,10 @@ def compile_count(request: SearchRequest, dialect: Dialect, now: datetime) -> Co
     compiler = _Compiler(dialect, now)
     where = compiler.where(request)
     return CompiledSearch(f"SELECT COUNT(*) FROM resources r WHERE {where}", tuple(compiler.p.values))
+
+
+def compile_estimate(request: SearchRequest, now: datetime) -> CompiledSearch:
+    """PostgreSQL: the planner's plan for the matches, whose top ``Plan Rows`` estimates the total."""
+    compiler = _Compiler("postgresql", now)
+    where = compiler.where(request)
+    return CompiledSearch(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM resources r WHERE {where}", tuple(compiler.p.values))

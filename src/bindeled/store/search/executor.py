@@ -2,13 +2,16 @@
 
 The page is fetched with one row more than asked, so whether a next page exists is known without
 counting. The total is counted only when the client asks for it (``_total=accurate`` or
-``estimate``, ``_summary=count``, ``_count=0``), or is known for free (the last page). Included resources (``_include``,
+``estimate``, ``_summary=count``, ``_count=0``), or is known for free (the last page). On PostgreSQL
+``_total=estimate`` takes the planner's row estimate instead of counting (never less than the
+matches already seen); SQLite has no such estimate and counts. Included resources (``_include``,
 ``_revinclude``, with ``:iterate`` up to :data:`MAX_ITERATE` rounds) are fetched after the page,
 at most :data:`MAX_INCLUDED` of them.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +21,7 @@ from typing import Any
 from ...fhir.search.request import Include, SearchRequest
 from ..base import Clock, Dialect, Store, StoredResource, Transaction, utc_now
 from ._params import Params
-from .compile import COLUMNS, compile_count, compile_search
+from .compile import COLUMNS, compile_count, compile_estimate, compile_search
 
 __all__ = [
     "MAX_INCLUDED",
@@ -71,14 +74,28 @@ async def search(
         more = len(resources) > request.count
         resources = resources[: request.count]
     total = None
-    if request.total in ("accurate", "estimate") or request.summary == "count" or request.count == 0:
+    fetched = request.summary != "count" and request.count > 0
+    last_page = fetched and not more and (bool(resources) or request.offset == 0)
+    if request.total == "none" and fetched:
+        total = None
+    elif last_page:
+        total = request.offset + len(resources)
+    elif request.total == "estimate" and store.dialect == "postgresql":
+        total = max(await _estimate(run, request, now), request.offset + len(resources) + int(more))
+    elif request.total in ("accurate", "estimate") or not fetched:
         counted = compile_count(request, store.dialect, now)
         total = int((await run(counted.sql, counted.params))[0][0])
-    elif request.total is None and not more and (resources or request.offset == 0):
-        total = request.offset + len(resources)
     included = await _included(run, store.dialect, request, resources)
     next_offset = request.offset + request.count if more else None
     return SearchResult(request, tuple(resources), tuple(included), total, next_offset)
+
+
+async def _estimate(run: Run, request: SearchRequest, now: datetime) -> int:
+    """``_total=estimate`` on PostgreSQL: the planner's row estimate, without counting."""
+    plan = compile_estimate(request, now)
+    found = (await run(plan.sql, plan.params))[0][0]
+    document = json.loads(found) if isinstance(found, str) else found
+    return int(document[0]["Plan"]["Plan Rows"])
 
 
 async def _included(

@@ -1,0 +1,95 @@
+"""The request guard: the security :class:`~.session.Session` speaking the repository's Guard protocol.
+
+The policy needs, for each resource, whose data it is (a CPR number) and where it comes from (a SOR
+code). Resources hold references (``Patient/123``, ``Organization/9``), so the guard looks the
+referenced Patients and Organizations up in the store — in one batch per page of results, cached for
+the request — before asking the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..errors import BindeledError
+from ..fhir.jsonio import Resource
+from ..store.base import Store, StoredResource, Transaction
+from .facts import CPR_SYSTEM, SOR_SYSTEM, target_of
+from .session import Session
+
+__all__ = ["RequestGuard"]
+
+
+def _references(node: Any, out: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("reference")
+        if isinstance(ref, str) and ref.startswith(("Patient/", "Organization/")) and ref.count("/") == 1:
+            out.add(ref)
+        for value in node.values():
+            _references(value, out)
+    elif isinstance(node, list):
+        for item in node:
+            _references(item, out)
+
+
+def _identifier(resource: Resource, system: str) -> str | None:
+    for identifier in resource.get("identifier", ()):
+        if isinstance(identifier, dict) and identifier.get("system") == system:
+            value = identifier.get("value")
+            return value if isinstance(value, str) else None
+    return None
+
+
+class RequestGuard:
+    """The guard of one authenticated request."""
+
+    def __init__(self, session: Session, store: Store) -> None:
+        self.session = session
+        self.store = store
+        self._known: dict[str, str | None] = {}
+
+    async def _resolve(self, resources: Iterable[Resource]) -> None:
+        wanted: set[str] = set()
+        for resource in resources:
+            _references(resource, wanted)
+        missing = [ref for ref in wanted if ref not in self._known]
+        if not missing:
+            return
+        found = await self.store.read_many([tuple(ref.split("/", 1)) for ref in missing])  # type: ignore[misc]
+        for stored in found:
+            body = stored.resource()
+            system = CPR_SYSTEM if stored.resource_type == "Patient" else SOR_SYSTEM
+            self._known[f"{stored.resource_type}/{stored.id}"] = _identifier(body, system)
+        for ref in missing:
+            self._known.setdefault(ref, None)
+
+    def _target(self, resource: Resource) -> Any:
+        return target_of(resource, self._known.get, self._known.get)
+
+    async def allow(self, interaction: str, resource_type: str) -> None:
+        self.session.authorize(interaction, resource_type)
+
+    async def check(self, interaction: str, resources: Sequence[Resource]) -> None:
+        await self._resolve(resources)
+        for resource in resources:
+            self.session.check(interaction, str(resource["resourceType"]), self._target(resource))
+
+    async def visible(self, interaction: str, items: Sequence[StoredResource]) -> list[StoredResource]:
+        live = [(item, item.resource()) for item in items if not item.deleted]
+        await self._resolve(body for _item, body in live)
+        kept: list[StoredResource] = []
+        for item, body in live:
+            kept += self.session.filter(interaction, item.resource_type, [(self._target(body), item)])
+        kept_keys = {id(k) for k in kept}
+        # Tombstones (history) carry no data; they are shown only with a visible live version of the same resource.
+        return [i for i in items if id(i) in kept_keys or (i.deleted and self._has_visible(i, kept))]
+
+    @staticmethod
+    def _has_visible(item: StoredResource, kept: list[StoredResource]) -> bool:
+        return any(k.resource_type == item.resource_type and k.id == item.id for k in kept)
+
+    def may_count(self) -> bool:
+        return self.session.principal.admin
+
+    async def finish(self, status: int, tx: Transaction | None = None, error: BindeledError | None = None) -> None:
+        await self.session.finish(status=status, tx=tx, error=error)
