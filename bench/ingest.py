@@ -1,6 +1,7 @@
 """Ingest benchmark: resources per second through the REST API, against a raw-insert baseline.
 
-For each backend: start a real ``bindeled serve`` process on a fresh database, post the Synthea
+For each backend: start a real ``bindeled serve --dev`` process on a fresh database (the security
+gate on: every request authenticated with an administrator's token, authorised and audited), post the Synthea
 transaction bundles (when ``../shared`` is there) and a generated set of synthetic citizens as
 transaction bundles from concurrent clients, and measure resources per second. The baseline, in the
 same run and on the same database server: the same resource JSON inserted straight into a plain
@@ -24,6 +25,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,8 @@ import httpx
 
 from bindeled.demo.patients import synthetic_citizens
 from bindeled.fhir import jsonio
+from bindeled.security import LocalIssuer, demo_user
+from bindeled.security.demo import DEV_AUDIENCE, DEV_ISSUER
 
 REPO = Path(__file__).resolve().parents[1]
 SYNTHEA = REPO.parent / "shared" / "testdata" / "synthea-r4-bundles"
@@ -87,10 +91,11 @@ async def _pg_admin(sql: str) -> None:
 
 
 @contextmanager
-def server(database_url: str, port: int) -> Iterator[str]:
-    env = {**os.environ, "BINDELED_LOG_LEVEL": "WARNING"}
+def server(database_url: str, port: int, data_dir: Path) -> Iterator[str]:
+    """``bindeled serve --dev`` (the security gate on, tokens from the development issuer)."""
+    env = {**os.environ, "BINDELED_LOG_LEVEL": "WARNING", "BINDELED_DATA_DIR": str(data_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bindeled", "serve", "--database", database_url, "--port", str(port)],
+        [sys.executable, "-m", "bindeled", "serve", "--dev", "--database", database_url, "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -115,7 +120,12 @@ def server(database_url: str, port: int) -> Iterator[str]:
             proc.kill()
 
 
-async def post_all(base: str, bundles: list[bytes], clients: int) -> float:
+def admin_token(data_dir: Path) -> str:
+    issuer = LocalIssuer(data_dir, DEV_ISSUER, DEV_AUDIENCE)
+    return issuer.mint(demo_user("admin"), now=datetime.now(UTC), lifetime=timedelta(hours=6))
+
+
+async def post_all(base: str, bundles: list[bytes], clients: int, token: str) -> float:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for bundle in bundles:
         queue.put_nowait(bundle)
@@ -128,7 +138,8 @@ async def post_all(base: str, bundles: list[bytes], clients: int) -> float:
                 raise RuntimeError(f"transaction failed: {response.status_code} {response.text[:300]}")
 
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=base, timeout=600) as client:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, timeout=600, headers=headers) as client:
         await asyncio.gather(*(worker(client) for _ in range(clients)))
     return time.perf_counter() - started
 
@@ -167,8 +178,9 @@ async def baseline_postgres(url: str, rows: list[tuple[str, bytes]]) -> float:
 def run(backend: str, bundles: list[bytes], clients: int, port: int) -> dict[str, float]:
     rows = [row for bundle in bundles for row in bundle_resources(bundle)]
     with tempfile.TemporaryDirectory() as tmp, database(backend, Path(tmp)) as url:
-        with server(url, port) as base:
-            api_seconds = asyncio.run(post_all(base, bundles, clients))
+        data_dir = Path(tmp) / "data"
+        with server(url, port, data_dir) as base:
+            api_seconds = asyncio.run(post_all(base, bundles, clients, admin_token(data_dir)))
         if backend == "sqlite":
             raw_seconds = baseline_sqlite(Path(tmp) / "raw.db", rows)
         else:

@@ -169,8 +169,8 @@ async def test_a_patients_observations_by_loinc_code_and_date_range(synthea: Syn
             for o in mine
             if (LOINC, code) in codings(o["code"]) and low <= instant(o["effectiveDateTime"]) < high
         }
-        params = [("subject", f"Patient/{pid}"), ("code", f"{LOINC}|{code}"), ("date", "ge2012-01-01")]
-        assert (await find("Observation", [*params, ("date", "lt2018-07-01")]))[0] == expected
+        params = [("subject", f"Patient/{pid}"), ("code", f"{LOINC}|{code}"), ("date", "ge2012-01-01T00:00:00Z")]
+        assert (await find("Observation", [*params, ("date", "lt2018-07-01T00:00:00Z")]))[0] == expected
         assert expected, code
     everything_of_code = {o["id"] for o in mine if (LOINC, "8302-2") in codings(o["code"])}
     assert (await find("Observation", [("patient", pid), ("code", "8302-2")]))[0] == everything_of_code
@@ -187,7 +187,7 @@ async def test_encounters_by_class_and_date(synthea: Synthea, find: Any) -> None
     classes = Counter(e["class"]["code"] for e in encounters)
     for cls in classes:
         expected = {e["id"] for e in encounters if e["class"]["code"] == cls and ends_since(e)}
-        assert (await find("Encounter", [("class", f"{ACT}|{cls}"), ("date", "ge2015-01-01")]))[0] == expected
+        assert (await find("Encounter", [("class", f"{ACT}|{cls}"), ("date", "ge2015-01-01T00:00:00Z")]))[0] == expected
     every = {e["id"] for e in encounters if e["class"].get("system") == ACT}
     assert (await find("Encounter", [("class:below", f"{ACT}|_ActEncounterCode")]))[0] == every
     value_set = "http://terminology.hl7.org/ValueSet/v3-ActEncounterCode"

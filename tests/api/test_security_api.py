@@ -1,0 +1,107 @@
+"""The security gate over HTTP, with tokens from the development issuer through the real verification path."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from bindeled.cli import main
+from tests.api.conftest import LiveServer, token_for
+from tests.api.test_crud import JSON
+
+CPR = "urn:oid:1.2.208.176.1.2"
+
+
+def _as(server: LiveServer, user: str, purpose: str | None = None, **extra: str) -> httpx.Client:
+    kwargs = {"purpose": purpose} if purpose else {}
+    headers = {
+        "Authorization": f"Bearer {token_for(server, user, **kwargs)}",
+        "Accept": "application/fhir+json",
+        **extra,
+    }
+    return httpx.Client(base_url=server.base, timeout=60, headers=headers)
+
+
+def _citizen(client: httpx.Client, cpr: str) -> str:
+    body = {"resourceType": "Patient", "identifier": [{"system": CPR, "value": cpr}], "name": [{"family": "Gatesen"}]}
+    response = client.post("/Patient", json=body, headers=JSON)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_no_token_is_401_and_explains_itself(anonymous: httpx.Client) -> None:
+    response = anonymous.get("/Patient")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    issue = response.json()["issue"][0]
+    assert issue["details"]["coding"][0]["code"] == "missing_token"
+    garbage = anonymous.get("/Patient", headers={"Authorization": "Bearer not.a.token"})
+    assert garbage.status_code == 401
+    assert anonymous.get("/metadata").status_code == 200  # the server's self-description stays public
+
+
+def test_missing_purpose_is_400_with_a_specific_code(server: LiveServer) -> None:
+    with _as(server, "gp") as gp:
+        response = gp.get("/Patient")
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["details"]["coding"][0]["code"] == "missing_purpose"
+
+
+def test_helper_under_trust_agreement_reads_appointments_not_medication(
+    server: LiveServer, client: httpx.Client
+) -> None:
+    patient = _citizen(client, "0101709995")
+    appointment = {
+        "resourceType": "Appointment",
+        "status": "booked",
+        "start": "2026-12-01T10:00:00+01:00",
+        "end": "2026-12-01T10:30:00+01:00",
+        "participant": [{"actor": {"reference": f"Patient/{patient}"}, "status": "accepted"}],
+    }
+    made = client.post("/Appointment", json=appointment, headers=JSON)
+    assert made.status_code == 201, made.text
+    with _as(server, "sosu", "ESP_APPOINTMENTS") as sosu:
+        assert sosu.get(f"/Appointment/{made.json()['id']}").status_code == 200
+        refused = sosu.get("/MedicationRequest")
+    assert refused.status_code == 403
+    assert refused.json()["issue"][0]["details"]["coding"][0]["code"] == "purpose_not_covering"
+    with _as(server, "sosu", "FMK_READ") as sosu_fmk:
+        no_agreement = sosu_fmk.get("/MedicationRequest")
+    assert no_agreement.status_code == 403
+    assert no_agreement.json()["issue"][0]["details"]["coding"][0]["code"] == "no_trust_agreement"
+
+
+def test_citizen_sees_own_data_and_nothing_of_others(server: LiveServer, client: httpx.Client) -> None:
+    own = _citizen(client, "0101709995")
+    other = _citizen(client, "0202759996" if uuid.uuid4().int % 2 else "0303809997")
+    with _as(server, "citizen") as citizen:
+        assert citizen.get(f"/Patient/{own}").status_code == 200
+        hidden = citizen.get(f"/Patient/{other}")
+        listing = citizen.get("/Patient", params={"_count": "500"}).json()
+    assert hidden.status_code == 404
+    ids = {e["resource"]["id"] for e in listing.get("entry", [])}
+    assert other not in ids
+    assert "total" not in listing  # totals could reveal what is hidden
+
+
+def test_writes_and_reads_are_audited_in_an_intact_chain(server: LiveServer, client: httpx.Client) -> None:
+    _citizen(client, "0101709995")
+    client.get("/Patient", params={"_count": "1"})
+    result = CliRunner().invoke(main, ["audit", "verify", "--database", server.settings.database_url])
+    assert result.exit_code == 0, result.output
+    assert "intact" in result.output
+
+
+@pytest.mark.parametrize("user", ["admin"])
+def test_token_command_prints_a_token_the_server_accepts(server: LiveServer, user: str) -> None:
+    result = CliRunner().invoke(main, ["token", "--as", user], env={"BINDELED_DATA_DIR": server.settings.data_dir})
+    assert result.exit_code == 0, result.output
+    token: Any = result.output.strip()
+    response = httpx.get(f"{server.base}/Patient", params={"_count": "1"}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    unknown = CliRunner().invoke(main, ["token", "--as", "nobody"], env={"BINDELED_DATA_DIR": server.settings.data_dir})
+    assert unknown.exit_code == 2
