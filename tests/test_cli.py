@@ -67,6 +67,7 @@ def _free_port() -> int:
 
 def test_demo_builds_synthetic_data_and_serves_it(tmp_path: Path) -> None:
     port = _free_port()
+    env = {**os.environ, "BINDELED_LOG_JSON": "true", "BINDELED_DATA_DIR": str(tmp_path / "data")}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -83,7 +84,7 @@ def test_demo_builds_synthetic_data_and_serves_it(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "BINDELED_LOG_JSON": "true"},
+        env=env,
     )
     try:
         base = f"http://127.0.0.1:{port}/fhir"
@@ -96,7 +97,10 @@ def test_demo_builds_synthetic_data_and_serves_it(tmp_path: Path) -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.3)
-        bundle = httpx.get(f"{base}/Patient", params={"_count": "100", "_total": "accurate"}).json()
+        assert httpx.get(f"{base}/Patient").status_code == 401
+        token = CliRunner().invoke(main, ["token", "--as", "admin"], env=env).output.strip()
+        headers = {"Authorization": f"Bearer {token}"}
+        bundle = httpx.get(f"{base}/Patient", params={"_count": "100", "_total": "accurate"}, headers=headers).json()
         assert bundle["total"] == 12
         tags = {t["code"] for e in bundle["entry"] for t in e["resource"]["meta"]["tag"]}
         assert "SYNTHETIC" in tags
@@ -105,6 +109,7 @@ def test_demo_builds_synthetic_data_and_serves_it(tmp_path: Path) -> None:
         out, _err = proc.communicate(timeout=30)
     assert "Synthetic demo data (not real people): 12 citizens" in out
     assert f"http://127.0.0.1:{port}/fhir/metadata" in out
+    assert "Demo logins" in out and "sosu" in out
 
 
 def test_import_sor_and_reimport_reports_changes(tmp_path: Path, shared_dir: Path) -> None:

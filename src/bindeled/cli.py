@@ -89,8 +89,14 @@ def demo(
     )
     if no_serve:
         return
-    click.echo(f"FHIR API:  http://{settings.host}:{settings.port}/fhir/metadata")
-    click.echo(f"Example:   http://{settings.host}:{settings.port}/fhir/Patient?_count=10")
+    from .security import DEMO_USERS
+
+    base = f"http://{settings.host}:{settings.port}/fhir"
+    click.echo(f"FHIR API:  {base}/metadata")
+    click.echo("Demo logins (synthetic people); get a bearer token with `bindeled token --as USER [--purpose P]`:")
+    for user in DEMO_USERS:
+        click.echo(f"  {user.username:<8} {user.claims.get('name', '')} ({user.claims.get('user_type', '')})")
+    click.echo(f'Example:   curl -H "Authorization: Bearer $(bindeled token --as admin)" "{base}/Patient?_count=10"')
     _run_server(settings)
 
 

@@ -95,7 +95,10 @@ class _Compiler:
 
     def chain(self, c: Chain, target: _Target) -> str:
         a = self.alias()
-        inner = self.condition(c.inner, _Target(f"{a}.target_type", f"{a}.target_id"))
+        # With one target type the inner condition names it as a value, not as the outer row's
+        # column: the inner subquery is then uncorrelated and the planner can run it once.
+        inner_type = self.p(c.target_types[0]) if len(c.target_types) == 1 else f"{a}.target_type"
+        inner = self.condition(c.inner, _Target(inner_type, f"{a}.target_id"))
         return (
             f"{target.id_sql} IN (SELECT {a}.res_id FROM search_reference {a} "
             f"WHERE {a}.res_type = {target.type_sql} AND {a}.param = {self.p(c.param.code)} "

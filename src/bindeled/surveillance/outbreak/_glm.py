@@ -23,6 +23,7 @@ EPSILON = 1e-8
 """``glm.control()$epsilon``."""
 MAXIT = 25
 """``glm.control()$maxit``."""
+_DBL_EPS = float(np.finfo(float).eps)
 _QR_TOL = 1e-11
 """``min(1e-7, epsilon / 1000)``: R's rank tolerance in ``Cdqrls``."""
 
@@ -37,10 +38,16 @@ class Family:
     mustart: Callable[[Array], Array]
 
 
+def linkinv(eta: Array) -> Array:
+    """R's log-link inverse (also its ``mu.eta``): ``pmax(exp(eta), .Machine$double.eps)``."""
+    with np.errstate(over="ignore"):
+        return np.asarray(np.maximum(np.exp(eta), _DBL_EPS), dtype=np.float64)
+
+
 def _poisson_dev(y: Array, mu: Array, wt: Array) -> Array:
     with np.errstate(divide="ignore", invalid="ignore"):
-        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
-    return 2.0 * wt * (ylogy - (y - mu))
+        ylogy = special.xlogy(y, y / mu)
+    return np.asarray(2.0 * wt * (ylogy - (y - mu)), dtype=np.float64)
 
 
 def poisson_family(name: str = "quasipoisson") -> Family:
@@ -141,7 +148,7 @@ def glm_fit(
     w_prior = np.ones(n) if weights is None else weights
     off = np.zeros(n) if offset is None else offset
     eta = np.log(family.mustart(y)) if etastart is None else etastart.copy()
-    mu = np.exp(eta)
+    mu = linkinv(eta)
     devold = float(np.sum(family.dev_resids(y, mu, w_prior)))
     good = w_prior > 0
     coefold: Array | None = None
@@ -151,7 +158,7 @@ def glm_fit(
     wsq = np.zeros(n)
     converged = False
     for _ in range(MAXIT):
-        mu_eta = np.exp(eta)
+        mu_eta = linkinv(eta)
         good = (w_prior > 0) & (mu_eta != 0)
         z = (eta - off)[good] + (y - mu)[good] / mu_eta[good]
         w = np.sqrt(w_prior[good] * mu_eta[good] ** 2 / family.variance(mu)[good])
@@ -161,7 +168,7 @@ def glm_fit(
         wsq = np.zeros(n)
         wsq[good] = w**2
         eta = x @ coef + off
-        mu = np.exp(eta)
+        mu = linkinv(eta)
         dev = float(np.sum(family.dev_resids(y, mu, w_prior)))
         if not np.isfinite(dev) or not (np.all(np.isfinite(mu)) and np.all(mu > 0)):
             if coefold is None:
@@ -169,7 +176,7 @@ def glm_fit(
             for _ in range(MAXIT):
                 coef = (coef + coefold) / 2.0
                 eta = x @ coef + off
-                mu = np.exp(eta)
+                mu = linkinv(eta)
                 dev = float(np.sum(family.dev_resids(y, mu, w_prior)))
                 if np.isfinite(dev) and np.all(np.isfinite(mu)) and np.all(mu > 0):
                     break
@@ -186,7 +193,7 @@ def glm_fit(
         kept=kept,
         fitted=mu,
         working_weights=wsq,
-        working_residuals=(y - mu) / mu,
+        working_residuals=(y - mu) / linkinv(eta),
         cov_unscaled=rinv @ rinv.T,
         df_residual=int(np.sum(good)) - int(np.sum(kept)),
         converged=converged,

@@ -78,6 +78,8 @@ def cases_poisson(x: Array, mu: Array, n: int, c: float, direction: int, window:
     hi = 1.0
     while not ok(hi):
         hi *= 2.0
+        if hi > 2.0**52:
+            return math.nan  # the statistic cannot reach c (degenerate mu0); R would loop forever
     lo = hi / 2.0 if hi > 1 else 0.0
     while hi - lo > 1:
         mid = math.floor((lo + hi) / 2)

@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 from numpy.typing import NDArray
 
-from ._glm import glm_fit, poisson_family
+from ._glm import glm_fit, linkinv, poisson_family
 from .controls import CusumControl
 from .result import DetectionResult, WeekResult
 from .series import WeeklySeries
@@ -43,7 +43,7 @@ def _reference_mean(series: WeeklySeries, c: CusumControl, first: int, last: int
     if fit is None:
         raise ValueError("the seasonal Poisson model for m could not be fitted")
     new = epoch + np.arange(first, last + 1, dtype=float) - 1
-    return np.asarray(np.exp(_harmonic(new, series.freq)[:, fit.kept] @ fit.coefficients), dtype=np.float64)
+    return linkinv(_harmonic(new, series.freq)[:, fit.kept] @ fit.coefficients)
 
 
 def _transform(x: Array, m: Array, trans: str, alpha: float) -> Array:

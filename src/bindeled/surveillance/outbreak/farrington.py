@@ -34,10 +34,15 @@ def _final_model(y: np.ndarray, wtime: np.ndarray, t: int, c: FarringtonControl)
         return None if model is None else (model, False)
     _, p = model.fit.t_test(1, model.summary_dispersion())
     eta, _ = model.fit.predict_link(model.design.row(float(t), None), 0.0, model.phi)
-    if c.b >= 3 and p < 0.05 and math.exp(eta) <= float(np.max(y)):
+    if c.b >= 3 and p < 0.05 and _response(eta) <= float(np.max(y)):
         return model, True
     refit = _fit(y, wtime, c, False)
     return None if refit is None else (refit, False)
+
+
+def _response(eta: float) -> float:
+    """``predict(type = "response")``: R's log-link inverse, floored at machine epsilon."""
+    return max(math.exp(eta) if eta < 709.0 else math.inf, float(np.finfo(float).eps))
 
 
 def _week(series: WeeklySeries, t: int, c: FarringtonControl) -> WeekResult:
@@ -49,7 +54,7 @@ def _week(series: WeeklySeries, t: int, c: FarringtonControl) -> WeekResult:
         return WeekResult(t, y_now, math.nan, None, expected=math.nan, score=math.nan, phi=math.nan)
     model, do_trend = final
     eta, se = model.fit.predict_link(model.design.row(float(t), None), 0.0, model.phi)
-    mu0 = math.exp(eta)
+    mu0 = _response(eta)
     z = float(special.ndtri(1 - c.alpha / 2))
     upper, _ = delta_threshold(mu0, se * mu0, model.phi, z, c.powertrans)
     recent = series.observed[max(t - c.limit54[1], 0) : t]

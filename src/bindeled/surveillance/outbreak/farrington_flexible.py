@@ -32,6 +32,7 @@ from .series import WeeklySeries
 __all__ = ["farrington_flexible"]
 
 _NAN = math.nan
+_EPS = float(np.finfo(float).eps)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ def _final_model(d: _Data, c: FarringtonFlexibleControl, pop: float) -> tuple[Fa
     test_disp, se_disp = _inference_dispersion(model, c)
     eta, _ = _predict(model, d, c, se_disp, pop)
     _, p = model.fit.t_test(1, test_disp)
-    keep = c.b >= 3 and p < c.pThresholdTrend and _exp(eta) <= float(np.max(d.y))
+    keep = c.b >= 3 and p < c.pThresholdTrend and _response(eta) <= float(np.max(d.y))
     if keep:
         return model, True
     refit = _fit(d, c, False)
@@ -119,6 +120,11 @@ def _exp(x: float) -> float:
     return math.exp(x) if x < 709.0 else math.inf
 
 
+def _response(eta: float) -> float:
+    """``predict(type = "response")``: R's log-link inverse, floored at machine epsilon."""
+    return max(_exp(eta), _EPS)
+
+
 def _upper_tail(x: float, mean: float, sd: float) -> float:
     """``pnorm(x, mean, sd, lower.tail = FALSE)``, including R's point mass at ``sd == 0``."""
     if math.isnan(sd) or math.isnan(x) or math.isnan(mean):
@@ -135,7 +141,7 @@ def _mu0_vector(eta: float, se: float, c: FarringtonFlexibleControl) -> float:
     z = float(special.ndtri(1 - c.alpha))
     if c.thresholdMethod == "muan":
         return _exp(eta + z * se)
-    mu0 = _exp(eta)
+    mu0 = _response(eta)
     return _exp(mu0 + z * se * mu0)
 
 
@@ -150,7 +156,7 @@ def _week(series: WeeklySeries, t: int, c: FarringtonFlexibleControl, past: int)
     _, se_disp = _inference_dispersion(model, c)
     eta, se = _predict(model, d, c, se_disp, pop)
     if c.thresholdMethod == "delta":
-        mu0 = _exp(eta)
+        mu0 = _response(eta)
         upper, sd = delta_threshold(mu0, se * mu0, model.phi, float(special.ndtri(1 - c.alpha)), c.powertrans)
         expo = {"none": 1.0, "1/2": 0.5}.get(c.powertrans, 2.0 / 3.0)
         prob = _upper_tail(y**expo, mu0**expo, sd)

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _glr_kernels as k
-from ._glm import glm_fit, glm_nb, negbin_family, poisson_family
+from ._glm import glm_fit, glm_nb, linkinv, negbin_family, poisson_family
 from .controls import GlrControl, Mu0Model
 from .result import DetectionResult, WeekResult
 from .series import WeeklySeries
@@ -59,7 +59,7 @@ def estimate_mu0(
             raise ValueError("the in-control model could not be fitted")
         fit = got
     new = _design(np.arange(first, last + 1, dtype=float), model, series.freq)
-    return np.asarray(np.exp(new[:, fit.kept] @ fit.coefficients), dtype=np.float64), alpha
+    return linkinv(new[:, fit.kept] @ fit.coefficients), alpha
 
 
 def _segment(x: Array, mu: Array, c: GlrControl, alpha: float, direction: int) -> tuple[Array, int]:
