@@ -150,6 +150,7 @@ def _compare(result: DetectionResult, rows: list[dict[str, str]], tol: float) ->
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("setting", sorted(SETTINGS))
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_matches_r(r_reference: Path, dataset: str, setting: str) -> None:

@@ -16,13 +16,31 @@ _FUZZ = 1.0 - 64.0 * np.finfo(float).eps
 
 
 def _search(cdf: Callable[[float], float], guess: float, p: float) -> float:
+    """Smallest integer x >= 0 with ``cdf(x) >= p * fuzz``, bracketing from ``guess`` then bisecting."""
     target = p * _FUZZ
-    x = max(0.0, math.floor(guess))
-    while x > 0 and cdf(x - 1) >= target:
-        x -= 1
-    while cdf(x) < target:
-        x += 1
-    return x
+    x = max(0.0, math.floor(guess)) if math.isfinite(guess) else 0.0
+    if cdf(x) >= target:
+        lo, hi = -1.0, x
+        step = 1.0
+        while hi - step >= 0 and cdf(hi - step) >= target:
+            hi -= step
+            step *= 2
+        lo = max(-1.0, hi - step)
+    else:
+        lo, step = x, 1.0
+        while cdf(lo + step) < target:
+            lo += step
+            step *= 2
+        hi = lo + step
+    while hi - lo > 1:
+        mid = math.floor((lo + hi) / 2)
+        if not lo < mid < hi:
+            break  # beyond 2**53 integers are no longer exact; R is approximate there too
+        if cdf(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    return float(hi)
 
 
 def _guess(mean: float, var: float, p: float) -> float:
