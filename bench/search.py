@@ -263,13 +263,13 @@ def mix(data: Data) -> list[Query]:
                 ("date", f"lt{y + 5}-01-01")]  # fmt: skip
 
     obs_sql = (
-        "SELECT {cols} FROM resources r WHERE r.res_type = 'Observation' AND {live} AND r.res_id IN ("
-        "SELECT s.res_id FROM search_reference s WHERE s.res_type = 'Observation' AND s.param = 'subject' "
-        "AND s.target_id = ? AND s.target_type = 'Patient' INTERSECT "
-        "SELECT t.res_id FROM search_token t WHERE t.res_type = 'Observation' AND t.param = 'code' AND t.code = ? "
-        "AND t.system = ? INTERSECT "
-        "SELECT d.res_id FROM search_date d WHERE d.res_type = 'Observation' AND d.param = 'date' "
-        "AND d.high > ? AND d.low < ?) ORDER BY r.last_updated, r.res_id LIMIT 51"
+        "SELECT {cols} FROM search_reference s JOIN resources r ON r.res_type = s.res_type AND r.res_id = s.res_id "
+        "WHERE s.res_type = 'Observation' AND s.param = 'subject' AND s.target_id = ? AND s.target_type = 'Patient' "
+        "AND {live} AND EXISTS (SELECT 1 FROM search_token t WHERE t.res_type = r.res_type AND t.res_id = r.res_id "
+        "AND t.param = 'code' AND t.code = ? AND t.system = ?) AND EXISTS (SELECT 1 FROM search_date d "
+        "WHERE d.res_type = r.res_type AND d.res_id = r.res_id AND d.param = 'date' AND d.high > ?) "
+        "AND EXISTS (SELECT 1 FROM search_date d WHERE d.res_type = r.res_type AND d.res_id = r.res_id "
+        "AND d.param = 'date' AND d.low < ?) ORDER BY r.last_updated, r.res_id LIMIT 51"
     )
 
     def obs_args(i: int) -> list[Any]:
@@ -281,16 +281,14 @@ def mix(data: Data) -> list[Query]:
 
     async def everything_base(store: Store, i: int) -> int:
         p = pid(i % cases)
-        members = await store.fetch_all(
-            _sql(
-                store,
-                f"SELECT {cols} FROM resources r WHERE {_live(store)} AND ((r.res_type = 'Patient' AND r.res_id = ?) "
-                "OR (r.res_type, r.res_id) IN (SELECT s.res_type, s.res_id FROM search_reference s "
-                "WHERE s.target_type = 'Patient' AND s.target_id = ? AND s.param IN ('subject', 'patient', 'actor')))",
-            ),
-            [p, p],
+        sql = (
+            f"SELECT {cols} FROM resources r WHERE r.res_type = 'Patient' AND r.res_id = ? AND {_live(store)} "
+            f"UNION ALL SELECT {cols} FROM resources r JOIN (SELECT DISTINCT s.res_type, s.res_id FROM "
+            "search_reference s WHERE s.target_type = 'Patient' AND s.target_id = ? "
+            "AND s.param IN ('subject', 'patient', 'actor')) m ON r.res_type = m.res_type AND r.res_id = m.res_id "
+            f"WHERE {_live(store)}"
         )
-        return len(members)
+        return len(await store.fetch_all(_sql(store, sql), [p, p]))
 
     c = cols
     return [
@@ -343,12 +341,13 @@ def mix(data: Data) -> list[Query]:
             ),
             sql(
                 lambda s: (
-                    f"SELECT {c} FROM resources r WHERE r.res_type = 'Observation' AND {_live(s)} AND r.res_id "
-                    "IN (SELECT x.res_id FROM search_reference x JOIN search_token p ON p.res_type = 'Patient' AND "
-                    "p.param = 'identifier' AND p.res_id = x.target_id WHERE x.res_type = 'Observation' AND "
-                    "x.param = 'subject' AND x.target_type = 'Patient' AND p.code = ? AND p.system = ? "
-                    "INTERSECT SELECT t.res_id FROM search_token t WHERE t.res_type = 'Observation' "
-                    "AND t.param = 'code' AND t.code = ?) ORDER BY r.last_updated, r.res_id LIMIT 51"
+                    f"SELECT {c} FROM search_token p JOIN search_reference x ON x.res_type = 'Observation' "
+                    "AND x.param = 'subject' AND x.target_id = p.res_id AND x.target_type = 'Patient' "
+                    "JOIN resources r ON r.res_type = x.res_type AND r.res_id = x.res_id "
+                    "WHERE p.res_type = 'Patient' AND p.param = 'identifier' AND p.code = ? AND p.system = ? "
+                    f"AND {_live(s)} AND EXISTS (SELECT 1 FROM search_token t WHERE t.res_type = r.res_type "
+                    "AND t.res_id = r.res_id AND t.param = 'code' AND t.code = ?) "
+                    "ORDER BY r.last_updated, r.res_id LIMIT 51"
                 ),
                 lambda i: [data.cprs[pats[i]], CPR, str(codes[i])],
             ),
@@ -529,6 +528,7 @@ def bench_backend(backend: str, resources: int, iterations: int, keep: bool, fol
             finally:
                 await store.close()
 
+        print(f"  database: {url}", file=sys.stderr, flush=True)
         made, seconds = asyncio.run(do_load())
         asyncio.run(_analyze(url))
         manifest = folder / f"{backend}-data.json"
@@ -551,6 +551,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resources", type=int, default=100_000)
     parser.add_argument("--iterations", type=int, default=200, help="queries per query type and client count")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--workdir", help="where the SQLite file and data manifests go (default: a temporary folder)")
     parser.add_argument("--query-phase", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -560,6 +561,11 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(asyncio.run(run_queries(args.url, data, args.iterations))))
         return
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
+        for backend in backends:
+            bench_backend(backend, args.resources, args.iterations, args.keep, Path(args.workdir))
+        return
     with tempfile.TemporaryDirectory(prefix="bindeled-search-bench-", dir=os.environ.get("TMPDIR")) as tmp:
         for backend in backends:
             bench_backend(backend, args.resources, args.iterations, args.keep, Path(tmp))

@@ -391,6 +391,8 @@ class Repository:
         """``$reindex``: rebuild the search index of all resources, one type, or one instance."""
         if resource_type is not None:
             self.check_type(resource_type)
+        # Rewriting a type's index rows is a write on that type: whoever may update it may reindex it.
+        await current_guard().allow("update", resource_type or "Resource")
         if id is not None:
             assert resource_type is not None
             await self.read(resource_type, id)

@@ -11,6 +11,7 @@ from bindeled.store.search import TABLES, SearchIndexer
 def test_public_names() -> None:
     assert sorted(package.__all__) == [
         "CompiledSearch",
+        "ReindexResult",
         "SearchIndexer",
         "SearchResult",
         "TABLES",
@@ -18,6 +19,8 @@ def test_public_names() -> None:
         "compile_count",
         "compile_search",
         "everything",
+        "load_search_parameters",
+        "reindex",
         "search",
     ]
     assert all(hasattr(package, name) for name in package.__all__)

@@ -181,13 +181,18 @@ class SearchRegistry:
         if search_parameter.get("type") != "special" and not search_parameter.get("expression"):
             raise Unprocessable("SearchParameter.expression is required", location=("SearchParameter.expression",))
         try:
-            return self._compile(search_parameter)
+            param = self._compile(search_parameter)
+            # A trial run on an empty resource of each base: an expression that fails there would
+            # fail every later write of that type, so it is refused now instead.
+            for base in bases:
+                self.values(param, {"resourceType": "Patient" if base == "Resource" else base})
         except BindeledError:
             raise
-        except Exception as exc:  # the FHIRPath compiler's own errors: the expression is what is wrong
+        except Exception as exc:  # the FHIRPath engine's own errors: the expression is what is wrong
             raise Unprocessable(
-                "SearchParameter.expression cannot be compiled", location=("SearchParameter.expression",)
+                "SearchParameter.expression cannot be evaluated", location=("SearchParameter.expression",)
             ) from exc
+        return param
 
     def params(self, resource_type: str) -> dict[str, SearchParam]:
         """The parameters that apply to a resource type (its own and Resource/DomainResource ones)."""

@@ -22,7 +22,8 @@ class SearchIndexer:
     """Implements :class:`~bindeled.store.base.Indexer` over every known search parameter.
 
     Custom SearchParameters registered on the registry (``indexer.registry.register(...)``) are
-    indexed for resources written afterwards; existing resources need a re-index.
+    indexed for resources written afterwards; existing resources need a re-index
+    (:func:`~bindeled.store.search.reindex.reindex`, ``$reindex``).
     """
 
     def __init__(self, definitions: Definitions | SearchRegistry, *, base_url: str | None = None) -> None:
