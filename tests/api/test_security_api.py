@@ -105,3 +105,20 @@ def test_token_command_prints_a_token_the_server_accepts(server: LiveServer, use
     assert response.status_code == 200
     unknown = CliRunner().invoke(main, ["token", "--as", "nobody"], env={"BINDELED_DATA_DIR": server.settings.data_dir})
     assert unknown.exit_code == 2
+
+
+def test_citizen_sees_in_minlog_who_read_their_data(server: LiveServer, client: httpx.Client) -> None:
+    patient = _citizen(client, "0101709995")
+    with _as(server, "gp", "SJ_READ") as gp:
+        assert gp.get(f"/Patient/{patient}").status_code == 200
+    with _as(server, "citizen") as citizen:
+        log = citizen.get("/AuditEvent")
+    assert log.status_code == 200, log.text
+    events = [e["resource"] for e in log.json().get("entry", [])]
+    assert events and all(e["resourceType"] == "AuditEvent" for e in events)
+    names = {a.get("who", {}).get("display") for e in events for a in e.get("agent", [])}
+    assert "Gitte Demo Praktiserende" in names
+    with _as(server, "gp", "SJ_READ") as gp:
+        staff_view = gp.get("/AuditEvent")
+    assert staff_view.status_code in (200, 403)
+    assert "Gitte Demo Praktiserende" not in staff_view.text  # the MinLog is served to the citizen only

@@ -25,6 +25,7 @@ from ..store.guard import as_system, use_guard
 from ..store.repository import WriteResult
 from .bundling import history_bundle, instant, page_links, searchset_bundle
 from .negotiation import http_date, parse_etag, parse_http_date, preferences
+from .operations.minlog import is_citizen_request, minlog_search
 from .rendering import fhir_response, read_body, read_resource, shape
 from .services import Services, base_url, services
 from .transaction import process_batch, process_transaction
@@ -157,6 +158,8 @@ async def type_level(request: Request) -> Response:
         result = await svc.repo.create(type_, resource, if_none_exist=request.headers.get("if-none-exist"))
         return _write_response(request, svc, result)
     if method in ("GET", "HEAD"):
+        if type_ == "AuditEvent" and is_citizen_request():
+            return await minlog_search(request)
         return await _search(request, type_, _params(request))
     if method == "PUT":
         if not criteria:
