@@ -122,3 +122,66 @@ def test_citizen_sees_in_minlog_who_read_their_data(server: LiveServer, client: 
         staff_view = gp.get("/AuditEvent")
     assert staff_view.status_code in (200, 403)
     assert "Gitte Demo Praktiserende" not in staff_view.text  # the MinLog is served to the citizen only
+
+
+def _block_consent(patient: str, authorisation_id: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Consent",
+        "status": "active",
+        "scope": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]
+        },
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+        "patient": {"reference": f"Patient/{patient}"},
+        "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTOUT"}]},
+        "provision": {
+            "type": "deny",
+            "actor": [
+                {
+                    "role": {
+                        "coding": [
+                            {"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "PRCP"}
+                        ]
+                    },
+                    "reference": {"identifier": {"system": "https://autregweb.sst.dk", "value": authorisation_id}},
+                }
+            ],
+        },
+    }
+
+
+def test_block_hides_data_and_emergency_access_reveals_it(server: LiveServer, client: httpx.Client) -> None:
+    patient = _citizen(client, "0101709995")
+    obs = client.post(
+        "/Observation",
+        json={
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"text": "puls"},
+            "subject": {"reference": f"Patient/{patient}"},
+        },
+        headers=JSON,
+    ).json()
+    consent = client.post("/Consent", json=_block_consent(patient, "GP7K2"), headers=JSON)
+    assert consent.status_code == 201, consent.text
+    try:
+        with _as(server, "gp", "SJ_READ") as gp:
+            assert gp.get(f"/Observation/{obs['id']}").status_code == 404
+            listing = gp.get("/Observation", params={"subject": f"Patient/{patient}"}).json()
+            assert "entry" not in listing and "total" not in listing
+            no_reason = gp.get(f"/Observation/{obs['id']}", headers={"X-Emergency-Access": "true"})
+            assert no_reason.status_code == 400
+            emergency = gp.get(
+                f"/Observation/{obs['id']}", headers={"X-Emergency-Access": "true", "X-Emergency-Reason": "acute_care"}
+            )
+            assert emergency.status_code == 200, emergency.text
+        with _as(server, "doctor", "SJ_READ") as doctor:  # the block names the GP only
+            assert doctor.get(f"/Observation/{obs['id']}").status_code == 200
+        with _as(server, "citizen") as citizen:
+            events = [e["resource"] for e in citizen.get("/AuditEvent").json().get("entry", [])]
+        assert any("emergency" in str(e).lower() and "Gitte Demo Praktiserende" in str(e) for e in events)
+    finally:
+        withdrawn = {**consent.json(), "status": "inactive"}
+        assert client.put(f"/Consent/{withdrawn['id']}", json=withdrawn, headers=JSON).status_code == 200
+    with _as(server, "gp", "SJ_READ") as gp:
+        assert gp.get(f"/Observation/{obs['id']}").status_code == 200

@@ -67,7 +67,8 @@ def build_services(settings: Settings) -> Services:
     repo = Repository(store, definitions, validator)
     issuer = LocalIssuer(Path(settings.data_dir), DEV_ISSUER, DEV_AUDIENCE) if settings.dev else None
     gate = build_gate(settings, store, issuer) if settings.enforce_security else None
-    return Services(settings, definitions, validator, store, repo, gate, issuer)
+    base = gate.registers if gate is not None else None
+    return Services(settings, definitions, validator, store, repo, gate, issuer, base)
 
 
 def _issuer_config(trusted: TrustedIssuer) -> IssuerConfig:
@@ -170,6 +171,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.store.open()
+        await svc.refresh_registers()
         log.info("bindeled started", extra={"database": settings.database_url.split("://", 1)[0]})
         try:
             yield

@@ -383,6 +383,16 @@ async def not_found(request: Request) -> Response:
     raise NotFound(f"Nothing is served at {request.url.path}")
 
 
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_REGISTER_TYPES = ("Consent", "Organization")
+
+
+def _touches_registers(request: Request) -> bool:
+    """Writes that can change the gate's registers: Consents (blocks), Organizations (SOR tree), bundles."""
+    type_ = request.path_params.get("type")
+    return type_ in _REGISTER_TYPES or type_ is None
+
+
 def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
     """Run a handler behind the security gate: authenticate, then every data access asks the session.
 
@@ -411,7 +421,9 @@ def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Requ
                 await guard.finish(error.status, error=error)
                 raise
             await guard.finish(response.status_code)
-            return response
+        if request.method in _WRITES and response.status_code < 400 and _touches_registers(request):
+            await svc.refresh_registers()
+        return response
 
     return run
 

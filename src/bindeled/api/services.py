@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from ..config import Settings
 from ..fhir.definitions import Definitions
 from ..fhir.validation import Validator
-from ..security import Gate, LocalIssuer
+from ..security import Gate, LocalIssuer, Registers
+from ..security.loading import load_registers, registers_marker
 from ..store.base import Store
 from ..store.repository import Repository
 
@@ -32,6 +33,20 @@ class Services:
     """The security gate; None only when ``enforce_security`` is off (benchmark baselines)."""
     issuer: LocalIssuer | None = None
     """bindeled's own development issuer (``--dev`` only)."""
+    base_registers: Registers | None = None
+    """The registers that do not live in the store (authorisation snapshot, trust agreements)."""
+
+    _marker: list[tuple[object, ...]] = field(default_factory=list)
+
+    async def refresh_registers(self) -> None:
+        """Rebuild the gate's registers from the stored Consents and SOR Organizations, when they changed."""
+        if self.gate is None or self.base_registers is None:
+            return
+        marker = await registers_marker(self.store)
+        if self._marker and self._marker[0] == marker:
+            return
+        self.gate.replace_registers(await load_registers(self.store, self.base_registers))
+        self._marker[:] = [marker]
 
 
 def services(request: Request) -> Services:
