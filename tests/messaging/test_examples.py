@@ -14,7 +14,9 @@ Defects of the examples themselves (../shared/standards/medcom/SOURCES.md and wh
 
 Known limitations of the generic validator and a defect of the compiled terminology 1.4.0 package
 (not of the examples) are listed in ``_defects.VALIDATOR_DEFECTS``; the issues they cause are set
-aside here and tracked by strict xfail tests that start failing the day they are fixed.
+aside here and tracked by strict xfail tests that start failing the day they are fixed. Limitations
+since fixed are in ``_defects.FIXED_DEFECTS``, and the examples they used to break are asserted free
+of them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from bindeled.messaging.conformance import check_message, validate_message
 from bindeled.messaging.messages import Message
 from bindeled.messaging.profiles import ValidatorPool, message_type, message_type_of
 
-from ._defects import VALIDATOR_DEFECTS, defect_of
+from ._defects import FIXED_DEFECTS, VALIDATOR_DEFECTS, defect_of, fixed_defect_of
 from .conftest import load_message
 
 Found = set[tuple[str, str]]
@@ -130,12 +132,17 @@ def test_profile_validation(name: str, medcom_examples: Path, definitions: Defin
     assert found == expected
 
 
+# The examples each fixed limitation used to break.
+FIXED_AFFECTED: dict[str, list[str]] = {
+    "choice-stem-discriminator": [n for n in sorted(EXAMPLES) if "ehmiMessage.xml" not in n],
+    "resolve-discriminator": ["homecareobservation/ehmiMessage_401cbc36-db1e-4fe0-bf90-6df331dde179_HCO.xml.txt"],
+    "bundle-invariant-practitionerrole": [n for n in sorted(EXAMPLES) if n.startswith("carecommunication/")],
+}
+
+
 def _defect_cases() -> list[Any]:
     cases: list[Any] = []
     affected = {
-        "choice-stem-discriminator": [n for n in sorted(EXAMPLES) if "ehmiMessage.xml" not in n],
-        "resolve-discriminator": ["homecareobservation/ehmiMessage_401cbc36-db1e-4fe0-bf90-6df331dde179_HCO.xml.txt"],
-        "bundle-invariant-practitionerrole": [n for n in sorted(EXAMPLES) if n.startswith("carecommunication/")],
         "terminology-1.4.0-issue-details": [n for n in sorted(EXAMPLES) if "_AE." in n or "3.3.3.1_A_AR" in n],
     }
     for defect, names in affected.items():
@@ -150,6 +157,21 @@ def test_validator_limitation_is_gone(
 ) -> None:
     errors = _profile_errors(_load(name, medcom_examples, definitions), pool)
     assert [i for i in errors if defect_of(i) == defect] == []
+
+
+def test_fixed_limitations_are_listed() -> None:
+    assert set(FIXED_AFFECTED) == set(FIXED_DEFECTS)
+    assert not set(FIXED_DEFECTS) & set(VALIDATOR_DEFECTS)
+
+
+@pytest.mark.parametrize(
+    ("defect", "name"), [(defect, name) for defect, names in FIXED_AFFECTED.items() for name in names]
+)
+def test_fixed_limitation_stays_fixed(
+    defect: str, name: str, medcom_examples: Path, definitions: Definitions, pool: ValidatorPool
+) -> None:
+    errors = _profile_errors(_load(name, medcom_examples, definitions), pool)
+    assert [i for i in errors if fixed_defect_of(i) == defect] == []
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from fhirpathpy.models import models
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bindeled.fhir.definitions import Definitions
 from bindeled.fhir.validation import Validator
 from bindeled.fhir.validation.invariants import _OPTIONS, _compile, compile_invariant
 from bindeled.fhir.validation.shortcuts import compile_shortcut, split_or
@@ -45,6 +46,66 @@ def test_warning_invariant_is_not_an_error(validator: Validator, patient: dict[s
     issues = validator.validate(patient)
     assert errors(issues) == []
     assert any(i.severity == "warning" and "dom-6" in i.diagnostics for i in issues)
+
+
+ROLE_HAS_PRACTITIONER = {
+    "key": "test-role-1",
+    "severity": "error",
+    "human": "every PractitionerRole names its Practitioner",
+    "expression": "Bundle.entry.resource.ofType(PractitionerRole).practitioner.reference.exists()",
+}
+
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": f"urn:uuid:{i}", "resource": r} for i, r in enumerate(resources)],
+    }
+
+
+def test_expression_starting_with_the_resource_type() -> None:
+    """``Bundle.entry…`` on a Bundle (MedCom's medcom-careCommunication-13): fhirpathpy drops a
+    leading type name unless the resource goes in as plain JSON, which once made this fail."""
+    inv = compile_invariant(ROLE_HAS_PRACTITIONER, "Bundle")
+    assert inv is not None
+    role = {"resourceType": "PractitionerRole", "practitioner": {"reference": "Practitioner/1"}}
+    bundle = _bundle({"resourceType": "Practitioner", "id": "1"}, role)
+    assert inv.holds(bundle, bundle, bundle)
+    del role["practitioner"]
+    assert not inv.holds(bundle, bundle, bundle)
+
+
+def test_expression_starting_with_another_type_is_empty() -> None:
+    inv = compile_invariant({**ROLE_HAS_PRACTITIONER, "expression": "Patient.id.exists()"}, "Bundle")
+    assert inv is not None
+    bundle = _bundle()
+    assert not inv.holds(bundle, bundle, bundle)
+
+
+def test_type_prefixed_invariant_through_a_profile(definitions: Definitions) -> None:
+    url = "http://example.org/StructureDefinition/test-roles-bundle"
+    profile = {
+        "resourceType": "StructureDefinition",
+        "url": url,
+        "name": "TestRolesBundle",
+        "status": "draft",
+        "kind": "resource",
+        "abstract": False,
+        "type": "Bundle",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Bundle",
+        "derivation": "constraint",
+        "differential": {"element": [{"id": "Bundle", "path": "Bundle", "constraint": [ROLE_HAS_PRACTITIONER]}]},
+    }
+    v = Validator(definitions)
+    v.add_structure_definitions([profile])
+    role = {"resourceType": "PractitionerRole", "practitioner": {"reference": "urn:uuid:0"}}
+    bundle = _bundle({"resourceType": "Practitioner", "name": [{"family": "Hansen"}]}, role)
+    assert errors(v.validate(bundle, [url])) == []
+    del role["practitioner"]
+    issues = v.validate(bundle, [url])
+    assert errors(issues) == [("invariant", "Bundle")]
+    assert [i.details_code for i in issues if i.is_error] == ["test-role-1"]
 
 
 def test_expressions_are_compiled_once() -> None:

@@ -1,4 +1,4 @@
-"""Reference target types."""
+"""Reference target types, and resolving references within a resource and its Bundle."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from bindeled.fhir.validation import Validator
+from bindeled.fhir.validation.plan import Ctx
+from bindeled.fhir.validation.references import resolve_reference
 
 from .conftest import errors
 
@@ -57,3 +59,62 @@ def test_contained_target_type(validator: Validator, patient: dict[str, Any]) ->
     assert errors(validator.validate(patient)) == [("invalid", "Patient.managingOrganization.reference")]
     patient["contained"] = [{"resourceType": "Organization", "id": "p1", "name": "X"}]
     assert errors(validator.validate(patient)) == []
+
+
+# -- resolving references within the resource and its Bundle (references.resolve_reference) ------
+
+_PATIENT = {"resourceType": "Patient", "id": "p1"}
+_OTHER_SERVER_PATIENT = {"resourceType": "Patient", "id": "p1", "active": False}
+_ORG = {"resourceType": "Organization", "id": "o1"}
+
+
+def _ctx(hook: Validator, full_url: str | None, *entries: tuple[str, dict[str, Any]]) -> Ctx:
+    """The context of a DiagnosticReport that is the Bundle's entry at ``full_url`` (if given)."""
+    report = {"resourceType": "DiagnosticReport", "contained": [{"resourceType": "Device", "id": "d1"}]}
+    listed = [(full_url, report)] if full_url is not None else []
+    bundle = {"resourceType": "Bundle", "entry": [{"fullUrl": url, "resource": r} for url, r in [*entries, *listed]]}
+    return Ctx([], report, report, hook, bundle)
+
+
+def test_resolve_absolute_and_urn(validator: Validator) -> None:
+    ctx = _ctx(validator, "urn:uuid:r", ("urn:uuid:1", _PATIENT), ("https://a.example/fhir/Organization/o1", _ORG))
+    assert resolve_reference("urn:uuid:1", ctx) is _PATIENT
+    assert resolve_reference("https://a.example/fhir/Organization/o1", ctx) is _ORG
+    assert resolve_reference("urn:uuid:2", ctx) is None
+
+
+def test_resolve_relative_prefers_the_referring_entrys_base(validator: Validator) -> None:
+    entries = (
+        ("https://b.example/fhir/Patient/p1", _OTHER_SERVER_PATIENT),
+        ("https://a.example/fhir/Patient/p1", _PATIENT),
+    )
+    assert (
+        resolve_reference("Patient/p1", _ctx(validator, "https://a.example/fhir/DiagnosticReport/r", *entries))
+        is _PATIENT
+    )
+    assert (
+        resolve_reference(
+            "Patient/p1/_history/3", _ctx(validator, "https://a.example/fhir/DiagnosticReport/r", *entries)
+        )
+        is _PATIENT
+    )
+
+
+def test_resolve_relative_in_a_urn_uuid_bundle_by_type_and_id(validator: Validator) -> None:
+    ctx = _ctx(validator, "urn:uuid:r", ("urn:uuid:9", _ORG), ("urn:uuid:1", _PATIENT))
+    assert resolve_reference("Patient/p1", ctx) is _PATIENT
+    assert resolve_reference("Patient/o1", ctx) is None
+
+
+def test_resolve_contained_and_container(validator: Validator) -> None:
+    ctx = _ctx(validator, None)
+    assert resolve_reference("#d1", ctx) == {"resourceType": "Device", "id": "d1"}
+    assert resolve_reference("#", ctx) is ctx.root
+    assert resolve_reference("#d2", ctx) is None
+
+
+def test_nothing_resolves_outside_a_bundle(validator: Validator) -> None:
+    ctx = _ctx(validator, None, ("urn:uuid:1", _PATIENT))
+    ctx.bundle = None
+    assert resolve_reference("urn:uuid:1", ctx) is None
+    assert resolve_reference("Patient/p1", ctx) is None

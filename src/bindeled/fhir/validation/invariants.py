@@ -82,7 +82,14 @@ class CompiledInvariant:
             if known is not None:
                 return known
         variables = {"resource": resource, "rootResource": root}
-        result = self.run(ResourceNode.create_node(node, self.base), variables)  # type: ignore[no-untyped-call]
+        # A resource goes in as plain JSON: fhirpathpy recognises a leading type name
+        # (``Bundle.entry…``) only on raw objects and yields nothing for a ResourceNode, which made
+        # every invariant written from its resource type vacuous or wrongly false. A raw resource
+        # gets its type from ``resourceType``; other elements need the node to carry their path.
+        start: Any = node
+        if not (isinstance(node, dict) and "resourceType" in node):
+            start = ResourceNode.create_node(node, self.base)  # type: ignore[no-untyped-call]
+        result = self.run(start, variables)
         return not (len(result) == 1 and result[0] is False)
 
 

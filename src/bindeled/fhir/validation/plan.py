@@ -39,6 +39,11 @@ class Ctx:
     root: dict[str, Any]
     """The outermost resource (``%rootResource``): the container of contained resources."""
     hook: ResourceHook
+    bundle: dict[str, Any] | None = None
+    """The Bundle whose entries references may resolve to (``resolve()`` discriminators)."""
+    probing: frozenset[tuple[int, str]] = frozenset()
+    """(resource identity, profile) pairs whose conformance is being probed further out, so a
+    cycle of references between resolved resources is assumed to conform instead of recursing."""
 
     def error(self, code: str, text: str, path: str, severity: str = "error", key: str | None = None) -> None:
         """Record an issue; ``key`` (an invariant key such as ``pat-1``) goes to ``details_code``."""

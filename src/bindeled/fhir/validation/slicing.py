@@ -3,7 +3,13 @@ cardinality, closed slicing and order.
 
 Discriminators are compiled into :class:`Discriminator` records by the compiler; here they are
 matched against instance values found by walking the discriminator path (simple FHIRPath: names,
-``$this``, ``extension('url')`` and ``ofType(T)``).
+``$this``, ``extension('url')``, ``ofType(T)`` and ``resolve()``).
+
+A choice element named by its stem (``extension.value``, ``content``) reaches here as ``value[x]``
+(the compiler knows which names are choices), and matches the JSON keys ``valueCoding``,
+``contentString`` …. ``resolve()`` follows a Reference to a contained resource or another entry of
+the Bundle being validated (:mod:`.references`); a reference that cannot be followed leaves the
+slice unmatched and is reported as information, since the target is simply not at hand.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 
 from .patterns import fixed_matches, pattern_matches
 from .plan import Ctx, ItemCheck, Prop
+from .references import resolve_reference
 
 __all__ = ["Discriminator", "Slice", "Slicing", "parse_path", "values_at"]
 
@@ -57,14 +64,32 @@ def _children(value: Any, kind: str, arg: str) -> Iterator[Any]:
             yield from item if isinstance(item, list) else (item,)
 
 
-def values_at(value: Any, steps: list[tuple[str, str]]) -> list[Any] | None:
-    """The instance values at a discriminator path; ``None`` if the path needs ``resolve()``."""
+Resolver = Callable[[str], "dict[str, Any] | None"]
+
+
+def values_at(value: Any, steps: list[tuple[str, str]], resolve: Resolver | None = None) -> list[Any] | None:
+    """The instance values at a discriminator path; ``None`` when a ``resolve()`` step meets a
+    reference that cannot be followed (or no resolver is given)."""
     current = [value]
     for kind, arg in steps:
         if kind == "resolve":
-            return None
+            if resolve is None:
+                return None
+            targets = []
+            for item in current:
+                ref = item.get("reference") if isinstance(item, dict) else None
+                target = resolve(ref) if isinstance(ref, str) else None
+                if target is None:
+                    return None
+                targets.append(target)
+            current = targets
+            continue
         current = [child for item in current for child in _children(item, kind, arg)]
     return current
+
+
+def _resolver(ctx: Ctx) -> Resolver:
+    return lambda reference: resolve_reference(reference, ctx)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,25 +107,25 @@ class Discriminator:
     profiles: tuple[str, ...] = ()
 
     def matches(self, value: Any, ctx: Ctx) -> bool:
-        found = values_at(value, self.steps)
+        found = values_at(value, self.steps, _resolver(ctx))
         if found is None:
             return False
         if self.kind == "exists":
             return bool(found) == bool(self.exists)
         if self.kind == "type":
-            return self._type_matches(value, found)
+            return self._type_matches(value, found, ctx)
         if self.kind == "profile":
             return bool(found) and all(
                 any(ctx.hook.conforms(v, p, _type_of(v), ctx) for p in self.profiles) for v in found
             )
         return any(self._value_matches(v) for v in found)
 
-    def _type_matches(self, value: Any, found: list[Any]) -> bool:
+    def _type_matches(self, value: Any, found: list[Any], ctx: Ctx) -> bool:
         if not found:
             return False
         if self.steps and self.steps[-1][0] == "name" and self.steps[-1][1].endswith("[x]"):
             stem = self.steps[-1][1][:-3]
-            parents = values_at(value, self.steps[:-1]) or []
+            parents = values_at(value, self.steps[:-1], _resolver(ctx)) or []
             keys = [k for p in parents if isinstance(p, dict) for k in p if k.startswith(stem) and k != stem]
             suffixes = {t[0].upper() + t[1:] for t in self.types if t}  # JSON names capitalise the type
             return bool(keys) and all(k[len(stem) :] in suffixes for k in keys)
@@ -153,6 +178,8 @@ class Slicing:
     ordered: bool
     open_at_end: bool = False
     """``openAtEnd``: repetitions that match no slice may only follow all sliced ones."""
+    resolve_paths: tuple[tuple[tuple[str, str], ...], ...] = ()
+    """Discriminator paths that go through ``resolve()`` (to explain an unmatched repetition)."""
 
     def run(self, items: list[tuple[Any, Any, str]], prop: Prop, path: str, ctx: Ctx) -> None:
         counts = [0] * len(self.slices)
@@ -164,6 +191,7 @@ class Slicing:
                 ctx.error("structure", f"{self.element}: unsliced repetitions must come after the slices", item_path)
             if index is None:
                 unsliced_seen = True
+                self._explain_unresolved(value, item_path, ctx)
                 prop.check(value, ext, item_path, ctx)
                 if self.closed:
                     ctx.error(
@@ -184,6 +212,17 @@ class Slicing:
                 ctx.error(
                     "structure", f"Slice {slc.name} of {self.element} allows at most {slc.max}, found {count}", path
                 )
+
+    def _explain_unresolved(self, value: Any, item_path: str, ctx: Ctx) -> None:
+        resolver = _resolver(ctx)
+        if any(values_at(value, list(steps), resolver) is None for steps in self.resolve_paths):
+            ctx.error(
+                "informational",
+                f"{self.element}: a reference could not be resolved within the resource or its Bundle, "
+                "so slices discriminated through resolve() cannot match it",
+                item_path,
+                "information",
+            )
 
     def _slice_of(self, value: Any, ctx: Ctx) -> int | None:
         for index, slc in enumerate(self.slices):

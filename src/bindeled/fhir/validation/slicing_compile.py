@@ -4,6 +4,12 @@ For each slice and discriminator, the expected value is looked up on the definit
 walking the discriminator path through the slice's element tree, into type profiles (DK-core
 slices identifiers by a ``system`` fixed in the identifier profile) and into fixed/pattern values
 of parent elements. Extension slices are recognised by url even without a discriminator.
+
+The walk also rewrites the path for run time: a name that reaches a choice element by its stem
+(``extension.value`` → ``value[x]``) is marked as a choice, because instances never have a key
+``value``, only ``valueCoding`` etc. ``resolve()`` continues in the Reference's single target
+profile; a ``profile`` or ``type`` discriminator ending in ``resolve()`` (DiagnosticReport.performer
+in HomeCareObservation) takes its expectations from the slice's ``targetProfile``.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["compile_slicing"]
 
 _log = logging.getLogger(__name__)
-_Found = tuple[ElementTree, dict[str, Any], tuple[str, Any] | None]
+_Steps = list[tuple[str, str]]
+_Found = tuple[ElementTree, dict[str, Any], tuple[str, Any] | None, _Steps]
 
 
 def compile_slicing(
@@ -35,9 +42,11 @@ def compile_slicing(
     if not discriminators and el["path"].endswith("xtension"):
         discriminators = [{"type": "value", "path": "url"}]
     slices = []
+    resolve_paths: set[tuple[tuple[str, str], ...]] = set()
     for slice_id in tree.slices.get(element_id, ()):
         sel = tree.elements[slice_id]
         compiled = [_discriminator(compiler, tree, slice_id, d) for d in discriminators]
+        resolve_paths.update(tuple(d.steps) for d in compiled if d is not None and ("resolve", "") in d.steps)
         slices.append(
             Slice(
                 name=str(sel.get("sliceName", slice_id)),
@@ -53,6 +62,7 @@ def compile_slicing(
         closed=slicing.get("rules") == "closed",
         ordered=bool(slicing.get("ordered", False)),
         open_at_end=slicing.get("rules") == "openAtEnd",
+        resolve_paths=tuple(sorted(resolve_paths)),
     )
 
 
@@ -66,11 +76,13 @@ def _all(discriminators: list[Discriminator | None]) -> Callable[[Any, Ctx], boo
 def _discriminator(compiler: Compiler, tree: ElementTree, slice_id: str, disc: dict[str, Any]) -> Discriminator | None:
     kind, path = str(disc.get("type", "value")), str(disc.get("path", "$this"))
     steps = parse_path(path)
+    if kind in ("profile", "type") and steps and steps[-1] == ("resolve", ""):
+        return _resolved_target(compiler, tree, slice_id, kind, steps, path)
     found = _resolve(compiler, tree, slice_id, steps)
     if found is None:
         _log.info("slice discriminator path %s cannot be resolved; slice never matches", path)
         return None
-    _, target, fixed = found
+    _, target, fixed, steps = found
     types = [t for t in target.get("type", ()) if t.get("code")]
     if kind == "exists":
         return Discriminator(kind, steps, exists=int(target.get("min", 0)) > 0 and target.get("max") != "0")
@@ -94,39 +106,92 @@ def _discriminator(compiler: Compiler, tree: ElementTree, slice_id: str, disc: d
     return None
 
 
-def _resolve(compiler: Compiler, tree: ElementTree, element_id: str, steps: list[tuple[str, str]]) -> _Found | None:
-    """The element definition (and any fixed/pattern value) a discriminator path reaches."""
+def _resolved_target(
+    compiler: Compiler, tree: ElementTree, slice_id: str, kind: str, steps: _Steps, path: str
+) -> Discriminator | None:
+    """``profile`` / ``type`` discriminators on ``…resolve()``: the Reference's target profiles."""
+    found = _resolve(compiler, tree, slice_id, steps[:-1])
+    targets = _target_profiles(found[1]) if found is not None else []
+    if found is None or not targets:
+        _log.info("slice discriminator %s has no target profile to compare with; slice never matches", path)
+        return None
+    run_steps = [*found[3], ("resolve", "")]
+    if kind == "profile":
+        return Discriminator(kind, run_steps, profiles=tuple(targets))
+    types = [compiler.tree(url) for url in targets]
+    return Discriminator(kind, run_steps, types=frozenset(t.type for t in types if t is not None))
+
+
+def _target_profiles(element: dict[str, Any]) -> list[str]:
+    return [str(p) for t in element.get("type", ()) if t.get("code") == "Reference" for p in t.get("targetProfile", ())]
+
+
+def _resolve(compiler: Compiler, tree: ElementTree, element_id: str, steps: _Steps) -> _Found | None:
+    """The element definition (and any fixed/pattern value) a discriminator path reaches, and the
+    path as run time must walk it (choice stems marked ``name[x]``)."""
     cur_tree, cur_id = tree, element_id
     fixed: tuple[str, Any] | None = None
+    walked: _Steps = []
     for kind, arg in steps:
         if kind == "resolve":
-            return None
+            targets = _target_profiles(cur_tree.elements[cur_id]) if fixed is None else []
+            sub = compiler.tree(targets[0]) if len(targets) == 1 else None
+            if sub is None:
+                return None
+            cur_tree, cur_id = sub, sub.root_id
+            walked.append((kind, arg))
+            continue
         if kind == "ofType":
+            walked.append((kind, arg))
             continue
         if fixed is not None:
-            inner = fixed[1].get(arg) if isinstance(fixed[1], dict) and kind == "name" else None
+            inner, key = _member(fixed[1], arg) if kind == "name" else (None, arg)
             fixed = (fixed[0], inner) if inner is not None else None
+            walked.append((kind, key))
             continue
         if kind == "extension":
             moved = _extension_slice(compiler, cur_tree, cur_id, arg)
             if moved is None:
                 return None
             cur_tree, cur_id = moved
+            walked.append((kind, arg))
             continue
         if cur_tree.child(cur_id, arg) is None:
             own = value_at_fixed(cur_tree.elements[cur_id])
             if own is not None:
-                inner = own[1].get(arg) if isinstance(own[1], dict) else None
+                inner, key = _member(own[1], arg)
                 if inner is None:
                     return None
                 fixed = (own[0], inner)
+                walked.append((kind, key))
                 continue
         moved = _child(compiler, cur_tree, cur_id, arg)
         if moved is None:
             return None
         cur_tree, cur_id = moved
+        walked.append((kind, _choice_step(arg, cur_id)))
     target = cur_tree.elements[cur_id]
-    return cur_tree, target, fixed if fixed is not None else value_at_fixed(target)
+    return cur_tree, target, fixed if fixed is not None else value_at_fixed(target), walked
+
+
+def _choice_step(name: str, element_id: str) -> str:
+    """``value`` reaching ``Extension.value[x]`` → ``value[x]``; other names stay as written."""
+    last = element_id.rsplit(".", 1)[-1].split(":", 1)[0]
+    return name + "[x]" if last == name + "[x]" else name
+
+
+def _member(value: Any, name: str) -> tuple[Any, str]:
+    """The member ``name`` of a fixed/pattern JSON value, also found by its choice stem, and the
+    step to walk at run time (``value[x]`` when it was a ``valueCoding`` key)."""
+    if not isinstance(value, dict):
+        return None, name
+    if name in value:
+        return value[name], name
+    stem = name.removesuffix("[x]")
+    for key, inner in value.items():
+        if key.startswith(stem) and key[len(stem) : len(stem) + 1].isupper():
+            return inner, stem + "[x]"
+    return None, name
 
 
 def _fixed_through_slices(

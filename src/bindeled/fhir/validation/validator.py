@@ -92,8 +92,8 @@ class Validator:
 
     def validate(self, resource: dict[str, Any], profiles: Sequence[str] = ()) -> list[Issue]:
         """All issues found in ``resource``, checked against R4 and the given and claimed profiles."""
-        ctx = Ctx([], resource, resource, self)
         kind = resource.get("resourceType")
+        ctx = Ctx([], resource, resource, self, resource if kind == "Bundle" else None)
         if not isinstance(kind, str) or not self.definitions.is_resource_type(kind):
             ctx.error("structure", "Unknown or missing resourceType", "resourceType")
             return ctx.issues
@@ -148,16 +148,34 @@ class Validator:
         if not isinstance(kind, str) or not self.definitions.is_resource_type(kind):
             ctx.error("structure", "Unknown or missing resourceType", path)
             return
-        inner = Ctx(ctx.issues, resource, ctx.root if contained else resource, self)
+        bundle = ctx.bundle
+        if not contained and ctx.resource.get("resourceType") == "Bundle":
+            bundle = ctx.resource  # an entry: references may resolve to the other entries
+        root = ctx.root if contained else resource
+        inner = Ctx(ctx.issues, resource, root, self, bundle, ctx.probing)
         self._validate_resource(resource, path, inner, profiles, contained=contained)
 
     def conforms(self, value: Any, profile: str, type_code: str, ctx: Ctx) -> bool:
         if not isinstance(value, dict):
             return False
-        probe = Ctx([], value if type_code else ctx.resource, ctx.root, self)
+        key = (id(value), profile)
+        if key in ctx.probing:
+            return True  # a cycle of resolved references: assume conformance rather than recurse
+        tree = self._compiler.tree(profile)
+        if tree is None or (type_code and tree.type != type_code):
+            return False  # a resource conforms only to profiles of its own type
+        resource, root = ctx.resource, ctx.root
+        if type_code:  # a resource: its own %resource, and its own root unless it is contained
+            resource, root = value, (ctx.root if _is_contained(ctx.root, value) else value)
+        probe = Ctx([], resource, root, self, ctx.bundle, ctx.probing | {key})
         if not self._run_plan(value, profile.split("|", 1)[0], "$this", probe):
             return False
         return not any(issue.is_error for issue in probe.issues)
+
+
+def _is_contained(container: dict[str, Any], value: dict[str, Any]) -> bool:
+    contained = container.get("contained")
+    return isinstance(contained, list) and any(item is value for item in contained)
 
 
 def _unique(issues: list[Issue]) -> list[Issue]:

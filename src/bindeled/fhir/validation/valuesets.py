@@ -5,6 +5,10 @@ content is ``complete``, ``is-a`` / ``descendent-of`` / ``=`` (concept) filters 
 have with their hierarchy, included ValueSets, and excludes. Anything else (SNOMED CT, LOINC,
 UCUM, an unknown system, an unsupported filter) makes the expansion *unknown* (``None``): a
 binding we cannot expand must not fail a resource.
+
+Package JSON is not always clean FHIR: SUSHI writes ``null`` for a concept-less include (MedCom
+terminology 1.4.0's issue-details ValueSet has ``"include": [{…}, null]``). Entries that are not
+JSON objects carry no codes and are skipped rather than crashing the expansion.
 """
 
 from __future__ import annotations
@@ -76,12 +80,12 @@ class ValueSetExpander:
         if vs is None:
             raise _CannotExpand(url)
         compose = vs.get("compose")
-        if compose is None:
+        if not isinstance(compose, dict):
             return self._from_expansion(vs)
         codes: set[tuple[str, str]] = set()
-        for include in compose.get("include", ()):
+        for include in _objects(compose.get("include")):
             codes |= self._include(include, seen | {url})
-        for exclude in compose.get("exclude", ()):
+        for exclude in _objects(compose.get("exclude")):
             codes -= self._include(exclude, seen | {url})
         return codes
 
@@ -96,7 +100,9 @@ class ValueSetExpander:
         codes: set[tuple[str, str]] | None = None
         if system is not None:
             codes = self._system_codes(system, include)
-        for vs_url in include.get("valueSet", ()):
+        for vs_url in include.get("valueSet") or ():
+            if not isinstance(vs_url, str):
+                continue
             nested = self._expand(vs_url.split("|", 1)[0], seen)
             if system is not None:
                 nested = {pair for pair in nested if pair[0] == system}
@@ -104,16 +110,23 @@ class ValueSetExpander:
         return codes or set()
 
     def _system_codes(self, system: str, include: dict[str, Any]) -> set[tuple[str, str]]:
-        if "concept" in include:
-            return {(system, c["code"]) for c in include["concept"]}
+        if include.get("concept") is not None:
+            return {(system, c["code"]) for c in _objects(include["concept"]) if isinstance(c.get("code"), str)}
         cs = self._code_systems.get(system)
         if cs is None or cs.get("content") != "complete":
             raise _CannotExpand(system)
         concepts = cs.get("concept", ())
         selected = {c["code"] for c in _walk_concepts(concepts)}
-        for flt in include.get("filter", ()):
+        for flt in _objects(include.get("filter")):
             selected &= _apply_filter(concepts, flt)
         return {(system, code) for code in selected}
+
+
+def _objects(items: Any) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a package array, skipping ``null`` and other non-objects."""
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, dict):
+            yield item
 
 
 def _apply_filter(concepts: list[dict[str, Any]], flt: dict[str, Any]) -> set[str]:
