@@ -12,8 +12,6 @@ under one configurable root; tests point it at ``../shared/standards/fhir-packag
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -176,52 +174,11 @@ def package_closure(root: Path, package: str, *, skip: Iterable[str] = ()) -> li
     return [folder for found in reversed(order) for folder in found]
 
 
-def _has_null(node: Any) -> bool:
-    if node is None:
-        return True
-    if isinstance(node, dict):
-        return any(_has_null(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_null(v) for v in node)
-    return False
-
-
-def _drop_nulls(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _drop_nulls(v) for k, v in node.items() if v is not None}
-    if isinstance(node, list):
-        return [_drop_nulls(v) for v in node if v is not None]
-    return node
-
-
-def _load(validator: Validator, folder: Path) -> None:
-    """Load one package; JSON ``null`` (never valid FHIR, but SUSHI emits it for terminology
-    1.4.0's concept-less includes) is dropped from a staged copy first."""
-    dirty = []
-    for path in folder.glob("*.json"):
-        raw = path.read_bytes()
-        if b"null" in raw and _has_null(msgspec.json.decode(raw)):
-            dirty.append(path)
-    if not dirty:
-        validator.add_package(folder)
-        return
-    with tempfile.TemporaryDirectory(prefix="medcom-pkg-") as staging:
-        target = Path(staging)
-        for path in folder.glob("*.json"):
-            if path in dirty:
-                (target / path.name).write_bytes(
-                    msgspec.json.encode(_drop_nulls(msgspec.json.decode(path.read_bytes())))
-                )
-            else:
-                shutil.copyfile(path, target / path.name)
-        validator.add_package(target)
-
-
 def build_validator(definitions: Definitions, packages: Path, kind: MessageType) -> Validator:
     """A validator holding ``kind``'s IG and exactly its declared dependency versions."""
     validator = Validator(definitions)
     for folder in package_closure(packages, kind.package):
-        _load(validator, folder)
+        validator.add_package(folder)
     return validator
 
 
