@@ -169,6 +169,11 @@ def test_block_hides_data_and_emergency_access_reveals_it(server: LiveServer, cl
             assert gp.get(f"/Observation/{obs['id']}").status_code == 404
             listing = gp.get("/Observation", params={"subject": f"Patient/{patient}"}).json()
             assert "entry" not in listing and "total" not in listing
+            probe = gp.get("/Patient", params={"_has:Observation:subject:status": "final"})
+            assert probe.status_code == 403
+            assert probe.json()["issue"][0]["details"]["coding"][0]["code"] == "search_probe_refused"
+            chained = gp.get("/Observation", params={"subject:Patient.family": "Gatesen"})
+            assert chained.status_code == 403
             no_reason = gp.get(f"/Observation/{obs['id']}", headers={"X-Emergency-Access": "true"})
             assert no_reason.status_code == 400
             emergency = gp.get(
@@ -185,3 +190,4 @@ def test_block_hides_data_and_emergency_access_reveals_it(server: LiveServer, cl
         assert client.put(f"/Consent/{withdrawn['id']}", json=withdrawn, headers=JSON).status_code == 200
     with _as(server, "gp", "SJ_READ") as gp:
         assert gp.get(f"/Observation/{obs['id']}").status_code == 200
+        assert gp.get("/Patient", params={"_has:Observation:subject:status": "final"}).status_code == 200

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import BindeledError
 from ..fhir.jsonio import Resource
 from ..store.base import Store, StoredResource, Transaction
+from .errors import AccessRefused
 from .facts import CPR_SYSTEM, SOR_SYSTEM, target_of
 from .session import Session
 
@@ -90,6 +91,21 @@ class RequestGuard:
 
     def may_count(self) -> bool:
         return self.session.principal.admin
+
+    async def allow_probes(self) -> None:
+        """Chains and ``_has`` are refused while any citizen's block is in force (administrators excepted).
+
+        Whether a block covers the hidden end of a chain cannot be known before running it, and its
+        result would tell; refusing is the safe rule until the policy is compiled into the search SQL.
+        """
+        principal = self.session.principal
+        if principal.admin:
+            return
+        now = self.session.now
+        if any(block.active and block.valid.contains(now) for block in self.session.registers.blocks):
+            raise AccessRefused(
+                "Chained and _has search parameters are not available to this user", "search_probe_refused"
+            )
 
     async def finish(self, status: int, tx: Transaction | None = None, error: BindeledError | None = None) -> None:
         await self.session.finish(status=status, tx=tx, error=error)

@@ -38,6 +38,14 @@ class Guard(Protocol):
         """Whether totals may be shown (they could reveal hidden data when filtering applies)."""
         ...
 
+    async def allow_probes(self) -> None:
+        """May this request select on other resources (chained and ``_has`` parameters)? Raise if not.
+
+        A chain or ``_has`` selects results by resources the caller may not be allowed to see, so a
+        result could reveal that hidden data exists.
+        """
+        ...
+
     async def finish(self, status: int, tx: Transaction | None = None) -> None:
         """Write the request's audit records (once); inside ``tx`` for a write."""
         ...
@@ -61,6 +69,9 @@ class SystemGuard:
 
     def may_count(self) -> bool:
         return True
+
+    async def allow_probes(self) -> None:
+        return None
 
     async def finish(self, status: int, tx: Transaction | None = None) -> None:
         return None

@@ -22,7 +22,7 @@ from ..fhir import patch as fhir_patch
 from ..fhir.definitions import Definitions
 from ..fhir.jsonio import Resource
 from ..fhir.references import valid_id
-from ..fhir.search import SearchRequest, parse_search, registry_for
+from ..fhir.search import Chain, Has, SearchRequest, parse_search, registry_for
 from ..fhir.validation import Validator
 from .base import HistoryQuery, Store, StoredResource, Transaction, run_transaction
 from .guard import current_guard
@@ -141,6 +141,8 @@ class Repository:
         if resource_type is not None:
             await guard.allow("search", resource_type)
         request = parse_search(resource_type, params, self.definitions, strict=strict, compartment=compartment)
+        if any(isinstance(c, Chain | Has) for c in request.conditions):
+            await guard.allow_probes()
         result = await search(self.store, request)
         return request, replace(
             result,
