@@ -44,6 +44,7 @@ from ..security import (
 from ..security.demo import DEV_AUDIENCE, DEV_ISSUER, demo_registers
 from ..store.base import Store
 from ..store.factory import open_store
+from ..store.guard import as_system
 from ..store.repository import Repository
 from ..store.search import SearchIndexer
 from .negotiation import FHIR_JSON
@@ -63,8 +64,9 @@ def build_services(settings: Settings) -> Services:
     validator = Validator(definitions)
     for folder in settings.fhir_profile_packages:
         validator.add_package(Path(folder).expanduser())
-    store = open_store(settings.database_url, indexer=SearchIndexer(definitions))
-    repo = Repository(store, definitions, validator)
+    own_base = settings.base_url.rstrip("/") or None
+    store = open_store(settings.database_url, indexer=SearchIndexer(definitions, base_url=own_base))
+    repo = Repository(store, definitions, validator, base_url=own_base)
     issuer = LocalIssuer(Path(settings.data_dir), DEV_ISSUER, DEV_AUDIENCE) if settings.dev else None
     gate = build_gate(settings, store, issuer) if settings.enforce_security else None
     base = gate.registers if gate is not None else None
@@ -171,6 +173,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.store.open()
+        with as_system():
+            await svc.repo.load_search_parameters()
         await svc.refresh_registers()
         log.info("bindeled started", extra={"database": settings.database_url.split("://", 1)[0]})
         try:

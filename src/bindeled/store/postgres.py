@@ -116,7 +116,14 @@ class PostgresStore:
         """Create the pool and (unless ``auto_migrate`` is off) apply pending migrations."""
         if self._pool is not None:
             raise RuntimeError("The store is already open")
-        self._pool = await asyncpg.create_pool(self.dsn, min_size=self.min_size, max_size=self.max_size)
+        # Custom plans per execution: asyncpg reuses prepared statements, and PostgreSQL's generic plan for
+        # search SQL ignores how selective the actual values are (94 ms instead of 3 ms measured at 100k).
+        self._pool = await asyncpg.create_pool(
+            self.dsn,
+            min_size=self.min_size,
+            max_size=self.max_size,
+            server_settings={"plan_cache_mode": "force_custom_plan"},
+        )
         if self.auto_migrate:
             try:
                 await self.migrate()

@@ -47,10 +47,14 @@ class WriteResult:
 class Repository:
     """FHIR interactions over a :class:`~bindeled.store.base.Store`."""
 
-    def __init__(self, store: Store, definitions: Definitions, validator: Validator) -> None:
+    def __init__(
+        self, store: Store, definitions: Definitions, validator: Validator, *, base_url: str | None = None
+    ) -> None:
         self.store = store
         self.definitions = definitions
         self.validator = validator
+        self.base_url = base_url
+        """This server's FHIR base URL when configured: absolute references to it search as ``Type/id``."""
         self._is_array = fhir_patch.element_is_array(definitions)
 
     # -- checks ----------------------------------------------------------------------------------
@@ -140,7 +144,9 @@ class Repository:
         guard = current_guard()
         if resource_type is not None:
             await guard.allow("search", resource_type)
-        request = parse_search(resource_type, params, self.definitions, strict=strict, compartment=compartment)
+        request = parse_search(
+            resource_type, params, self.definitions, strict=strict, compartment=compartment, base_url=self.base_url
+        )
         if any(isinstance(c, Chain | Has) for c in request.conditions):
             await guard.allow_probes()
         result = await search(self.store, request)
