@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["Settings", "TrustedIssuer", "load_settings"]
+__all__ = ["Settings", "SystemClient", "TrustedIssuer", "load_settings"]
 
 ENV_PREFIX = "BINDELED_"
 
@@ -33,6 +33,27 @@ class TrustedIssuer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     """Or: a local JWKS file with its public keys."""
     leeway_seconds: int = 60
     """Allowed clock skew."""
+
+
+class SystemClient(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A system registered with bindeled: it gets tokens at ``/oauth/token`` with a ``private_key_jwt`` assertion."""
+
+    client_id: str
+    """The client's id (``iss`` and ``sub`` of its assertions)."""
+    jwks_file: str
+    """A JWKS file with the client's public keys."""
+    system_name: str
+    """The system's name, as MinLog and the audit trail show it."""
+    organisation_sor: str
+    """The SOR code of the organisation running the system."""
+    scopes: str = "system/*.rs"
+    """The SMART ``system/`` scopes it may be granted (space-separated)."""
+    purposes: tuple[str, ...] = ()
+    """Purposes of use it may state; the first in sort order is its default."""
+    system_version: str = ""
+    """The system's version."""
+    organisation_name: str = ""
+    """The organisation's name."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -82,6 +103,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     trusted_issuers: tuple[TrustedIssuer, ...] = ()
     """Identity providers whose tokens are accepted (TOML: ``[[trusted_issuers]]`` tables)."""
+
+    clients: tuple[SystemClient, ...] = ()
+    """Systems registered for the SMART Backend Services token exchange (TOML: ``[[clients]]`` tables)."""
 
     enforce_security: bool = True
     """Authenticate every request and apply the access policy. Off only for benchmark baselines."""

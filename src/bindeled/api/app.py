@@ -48,6 +48,7 @@ from ..store.guard import as_system
 from ..store.repository import Repository
 from ..store.search import SearchIndexer
 from .negotiation import FHIR_JSON
+from .oauth import registered_clients, token_endpoint, token_service
 from .rendering import fhir_response
 from .rest import routes as fhir_routes
 from .services import FHIR_BASE_PATH, Services
@@ -68,9 +69,12 @@ def build_services(settings: Settings) -> Services:
     store = open_store(settings.database_url, indexer=SearchIndexer(definitions, base_url=own_base))
     repo = Repository(store, definitions, validator, base_url=own_base)
     issuer = LocalIssuer(Path(settings.data_dir), DEV_ISSUER, DEV_AUDIENCE) if settings.dev else None
-    gate = build_gate(settings, store, issuer) if settings.enforce_security else None
+    tokens = token_service(settings)
+    gate = build_gate(settings, store, issuer, tokens) if settings.enforce_security else None
     base = gate.registers if gate is not None else None
-    return Services(settings, definitions, validator, store, repo, gate, issuer, base)
+    return Services(
+        settings, definitions, validator, store, repo, gate, issuer, base, tokens, registered_clients(settings)
+    )
 
 
 def _issuer_config(trusted: TrustedIssuer) -> IssuerConfig:
@@ -82,9 +86,11 @@ def _issuer_config(trusted: TrustedIssuer) -> IssuerConfig:
     return IssuerConfig(trusted.issuer, (trusted.audience,), keys, leeway_seconds=trusted.leeway_seconds)
 
 
-def build_gate(settings: Settings, store: Store, issuer: LocalIssuer | None) -> Gate:
-    """The security gate: configured issuers (plus the development issuer with ``--dev``)."""
+def build_gate(settings: Settings, store: Store, issuer: LocalIssuer | None, tokens: LocalIssuer | None) -> Gate:
+    """The security gate: configured issuers, bindeled's token service, and the development issuer with ``--dev``."""
     issuers = [_issuer_config(t) for t in settings.trusted_issuers]
+    if tokens is not None:
+        issuers.append(tokens.config(admin_claims=False))
     if issuer is not None:
         issuers.append(issuer.config(admin_claims=True))
     registers = demo_registers() if settings.dev else Registers()
@@ -194,6 +200,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         routes=[
             Route("/", home),
             Route("/dev-issuer/jwks.json", dev_jwks),
+            Route("/oauth/token", token_endpoint, methods=["POST"]),
             Mount(FHIR_BASE_PATH, routes=fhir_routes()),
         ],
         middleware=[Middleware(RequestIdMiddleware)],

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from ..config import Settings
 from ..fhir.definitions import Definitions
 from ..fhir.validation import Validator
-from ..security import Gate, LocalIssuer, Registers
+from ..security import Gate, LocalIssuer, RegisteredClient, Registers
 from ..security.loading import load_registers, registers_marker
 from ..store.base import Store
 from ..store.repository import Repository
@@ -35,6 +35,10 @@ class Services:
     """bindeled's own development issuer (``--dev`` only)."""
     base_registers: Registers | None = None
     """The registers that do not live in the store (authorisation snapshot, trust agreements)."""
+    token_service: LocalIssuer | None = None
+    """bindeled's own token service for registered systems (``/oauth/token``)."""
+    clients: dict[str, RegisteredClient] = field(default_factory=dict)
+    """The registered systems by client id."""
 
     _marker: list[tuple[object, ...]] = field(default_factory=list)
 
