@@ -194,6 +194,35 @@ def audit_verify(ctx: click.Context, database_url: str | None) -> None:
     click.echo(f"audit chain intact: {result.checked} records")
 
 
+@audit.command("purge", help="Remove MinLog entries and audit records older than their retention periods.")
+@click.option("--database", "database_url", help="Database URL (else from settings).")
+@click.pass_context
+def audit_purge(ctx: click.Context, database_url: str | None) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from .security import SqlAuditSink
+    from .security.sinks import purge_expired
+    from .store.factory import open_store
+
+    settings = _settings(ctx, database_url=database_url)
+
+    async def run() -> Any:
+        store = open_store(settings.database_url)
+        await store.open()
+        try:
+            return await purge_expired(
+                SqlAuditSink(store),
+                datetime.now(UTC),
+                minlog_retention=timedelta(days=settings.minlog_retention_days),
+                audit_retention=timedelta(days=settings.audit_retention_days),
+            )
+        finally:
+            await store.close()
+
+    counts = asyncio.run(run())
+    click.echo(f"purged {counts.minlog_entries} MinLog entries and {counts.audit_records} audit records")
+
+
 @main.group(help="The official FHIR R4 definitions package.")
 def definitions() -> None:
     pass

@@ -107,6 +107,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     clients: tuple[SystemClient, ...] = ()
     """Systems registered for the SMART Backend Services token exchange (TOML: ``[[clients]]`` tables)."""
 
+    minlog_retention_days: int = 730
+    """How long citizens' MinLog entries are kept (2 years by default)."""
+
+    audit_retention_days: int = 3650
+    """How long the operator audit trail is kept."""
+
     enforce_security: bool = True
     """Authenticate every request and apply the access policy. Off only for benchmark baselines."""
 
@@ -120,6 +126,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise ValueError("page sizes must satisfy 1 <= default_page_size <= max_page_size")
         if not self.database_url.startswith(("sqlite:", "postgresql:", "postgres:")):
             raise ValueError("database_url must start with sqlite: or postgresql:")
+        if self.minlog_retention_days < 1 or self.audit_retention_days < 1:
+            raise ValueError("retention periods must be at least one day")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
 

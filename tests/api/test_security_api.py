@@ -191,3 +191,13 @@ def test_block_hides_data_and_emergency_access_reveals_it(server: LiveServer, cl
     with _as(server, "gp", "SJ_READ") as gp:
         assert gp.get(f"/Observation/{obs['id']}").status_code == 200
         assert gp.get("/Patient", params={"_has:Observation:subject:status": "final"}).status_code == 200
+
+
+def test_audit_purge_keeps_the_chain_verifiable(server: LiveServer, client: httpx.Client) -> None:
+    client.get("/Patient", params={"_count": "1"})
+    env = {"BINDELED_MINLOG_RETENTION_DAYS": "3650"}
+    purged = CliRunner().invoke(main, ["audit", "purge", "--database", server.settings.database_url], env=env)
+    assert purged.exit_code == 0, purged.output
+    assert purged.output.startswith("purged 0 MinLog entries and 0 audit records")
+    verified = CliRunner().invoke(main, ["audit", "verify", "--database", server.settings.database_url])
+    assert verified.exit_code == 0 and "intact" in verified.output
