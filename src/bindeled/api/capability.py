@@ -6,6 +6,7 @@ code uses), interactions from the routes in ``rest.py``; nothing here is a hand-
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from starlette.requests import Request
@@ -64,7 +65,7 @@ def _cached(definitions: Definitions, base_url: str) -> Resource:
         "name": "Bindeled",
         "title": "bindeled FHIR R4 server",
         "status": "active",
-        "date": "2026-11-22",
+        "date": datetime.now(UTC).date().isoformat(),
         "publisher": "bindeled",
         "kind": "instance",
         "software": {"name": "bindeled", "version": __version__},

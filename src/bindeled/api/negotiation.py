@@ -23,6 +23,7 @@ __all__ = [
     "Preferences",
     "body_format",
     "http_date",
+    "instant_param",
     "parse_etag",
     "parse_http_date",
     "preferences",
@@ -135,6 +136,20 @@ def parse_http_date(value: str | None, header: str = "If-Modified-Since") -> dat
         return parsedate_to_datetime(value)
     except (TypeError, ValueError):
         raise InvalidRequest(f"{header} is not an HTTP date", location=(header,)) from None
+
+
+def instant_param(value: str | None, name: str) -> datetime | None:
+    """A query parameter holding an instant (``_since``, ``_at``); it must carry a time zone."""
+    if not value:
+        return None
+    text = value.strip().replace(" ", "+")  # a '+' in an unencoded query string arrives as a space
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequest(f"{name} must be an instant such as 2024-01-31T12:00:00Z", location=(name,)) from None
+    if moment.tzinfo is None:
+        raise InvalidRequest(f"{name} must carry a time zone", location=(name,))
+    return moment
 
 
 def http_date(moment: datetime) -> str:

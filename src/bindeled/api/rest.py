@@ -24,7 +24,7 @@ from ..store.base import HistoryQuery, StoredResource
 from ..store.guard import as_system, use_guard
 from ..store.repository import WriteResult
 from .bundling import history_bundle, instant, page_links, searchset_bundle
-from .negotiation import http_date, parse_etag, parse_http_date, preferences
+from .negotiation import http_date, instant_param, parse_etag, parse_http_date, preferences
 from .operations.minlog import is_citizen_request, minlog_search
 from .rendering import fhir_response, read_body, read_resource, shape
 from .services import Services, base_url, services
@@ -52,10 +52,6 @@ def _write_response(request: Request, svc: Services, result: WriteResult) -> Res
         message = "Created" if result.created else ("Updated" if result.changed else "Matched an existing resource")
         return fhir_response(request, success(message), svc.definitions, status=status, headers=headers)
     return fhir_response(request, stored.body, svc.definitions, status=status, headers=headers)
-
-
-def _query_string(request: Request) -> str:
-    return request.url.query
 
 
 def _params(request: Request) -> list[tuple[str, str]]:
@@ -152,7 +148,7 @@ async def type_level(request: Request) -> Response:
     svc = services(request)
     type_ = request.path_params["type"]
     svc.repo.check_type(type_)
-    method, criteria = request.method, _query_string(request)
+    method, criteria = request.method, request.url.query
     if method == "POST":
         resource = await read_resource(request, svc.settings.max_body_bytes, svc.definitions)
         result = await svc.repo.create(type_, resource, if_none_exist=request.headers.get("if-none-exist"))
@@ -287,7 +283,7 @@ def _history_query(request: Request, type_: str | None, id_: str | None) -> tupl
     count = _int_param(q.get("_count"), "_count", svc.settings.default_page_size)
     count = max(1, min(count, svc.settings.max_page_size))
     offset = _int_param(q.get("_offset"), "_offset", 0)
-    until = _instant_param(q.get("_until"), "_until")
+    until = instant_param(q.get("_until"), "_until")
     params = [(k, v) for k, v in _params(request) if k not in ("_format", "_pretty", "_until")]
     if until is None:
         until = datetime.now(UTC)
@@ -295,8 +291,8 @@ def _history_query(request: Request, type_: str | None, id_: str | None) -> tupl
     query = HistoryQuery(
         resource_type=type_,
         id=id_,
-        since=_instant_param(q.get("_since"), "_since"),
-        at=_instant_param(q.get("_at"), "_at"),
+        since=instant_param(q.get("_since"), "_since"),
+        at=instant_param(q.get("_at"), "_at"),
         until=until,
         count=count,
         offset=offset,
@@ -310,19 +306,6 @@ def _int_param(value: str | None, name: str, default: int) -> int:
     if not value.isdigit():
         raise InvalidRequest(f"{name} must be a non-negative integer", location=(name,))
     return int(value)
-
-
-def _instant_param(value: str | None, name: str) -> datetime | None:
-    if not value:
-        return None
-    text = value.strip().replace(" ", "+")
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidRequest(f"{name} must be an instant such as 2024-01-31T12:00:00Z", location=(name,)) from None
-    if moment.tzinfo is None:
-        raise InvalidRequest(f"{name} must carry a time zone", location=(name,))
-    return moment
 
 
 async def history(request: Request) -> Response:

@@ -17,7 +17,7 @@ from ..fhir.jsonio import Resource
 from .errors import AuthorInstitutionNotSor
 from .policy import Target
 
-__all__ = ["CPR_SYSTEM", "SOR_SYSTEM", "Resolver", "require_sor_institution", "target_of"]
+__all__ = ["CPR_SYSTEM", "SOR_SYSTEM", "Resolver", "identifier_value", "require_sor_institution", "target_of"]
 
 CPR_SYSTEM = "urn:oid:1.2.208.176.1.2"
 SOR_SYSTEM = "urn:oid:1.2.208.176.1.1"
@@ -78,12 +78,12 @@ def _identified(reference: Mapping[str, Any], system: str) -> str | None:
     return None
 
 
-def _own_cpr(resource: Resource) -> str | None:
-    for identifier in resource.get("identifier", []):
-        if isinstance(identifier, dict) and identifier.get("system") == CPR_SYSTEM:
+def identifier_value(resource: Resource, system: str) -> str | None:
+    """The value of a resource's first identifier in ``system`` (a CPR number, a SOR code …)."""
+    for identifier in resource.get("identifier", ()):
+        if isinstance(identifier, dict) and identifier.get("system") == system:
             value = identifier.get("value")
-            if isinstance(value, str):
-                return value
+            return value if isinstance(value, str) else None
     return None
 
 
@@ -91,7 +91,7 @@ def _patient(resource: Resource, citizen_of: Resolver) -> tuple[str | None, str 
     """The citizen (CPR) and their Patient reference."""
     if resource.get("resourceType") == "Patient":
         ref = f"Patient/{resource['id']}" if "id" in resource else None
-        return _own_cpr(resource), ref
+        return identifier_value(resource, CPR_SYSTEM), ref
     for element in _PATIENT_ELEMENTS:
         for reference in _references(resource.get(element)):
             ref = reference.get("reference")

@@ -15,7 +15,7 @@ from ..errors import BindeledError
 from ..fhir.jsonio import Resource
 from ..store.base import Store, StoredResource, Transaction
 from .errors import AccessRefused
-from .facts import CPR_SYSTEM, SOR_SYSTEM, target_of
+from .facts import CPR_SYSTEM, SOR_SYSTEM, identifier_value, target_of
 from .session import Session
 
 __all__ = ["RequestGuard"]
@@ -31,14 +31,6 @@ def _references(node: Any, out: set[str]) -> None:
     elif isinstance(node, list):
         for item in node:
             _references(item, out)
-
-
-def _identifier(resource: Resource, system: str) -> str | None:
-    for identifier in resource.get("identifier", ()):
-        if isinstance(identifier, dict) and identifier.get("system") == system:
-            value = identifier.get("value")
-            return value if isinstance(value, str) else None
-    return None
 
 
 class RequestGuard:
@@ -60,7 +52,7 @@ class RequestGuard:
         for stored in found:
             body = stored.resource()
             system = CPR_SYSTEM if stored.resource_type == "Patient" else SOR_SYSTEM
-            self._known[f"{stored.resource_type}/{stored.id}"] = _identifier(body, system)
+            self._known[f"{stored.resource_type}/{stored.id}"] = identifier_value(body, system)
         for ref in missing:
             self._known.setdefault(ref, None)
 

@@ -15,7 +15,7 @@ from ..errors import BindeledError
 from ..fhir.jsonio import Resource
 from ..store.base import Store, StoredResource
 from .consent import directives_from_consent
-from .facts import CPR_SYSTEM, SOR_SYSTEM
+from .facts import CPR_SYSTEM, SOR_SYSTEM, identifier_value
 from .registers import Block, Consent, IsWithin, Registers
 
 __all__ = ["load_registers", "registers_marker", "sor_containment"]
@@ -55,17 +55,9 @@ async def registers_marker(store: Store) -> tuple[object, ...]:
     return tuple(tuple(row) for row in rows)
 
 
-def _identifier(resource: Resource, system: str) -> str | None:
-    for identifier in resource.get("identifier", ()):
-        if isinstance(identifier, dict) and identifier.get("system") == system:
-            value = identifier.get("value")
-            return value if isinstance(value, str) else None
-    return None
-
-
 def sor_containment(organizations: Sequence[Resource]) -> IsWithin:
     """``is_within(unit, ancestor)`` over the SOR codes of Organizations and their ``partOf`` chain."""
-    code_of = {f"Organization/{o['id']}": _identifier(o, SOR_SYSTEM) for o in organizations}
+    code_of = {f"Organization/{o['id']}": identifier_value(o, SOR_SYSTEM) for o in organizations}
     parent: dict[str, str] = {}
     for org in organizations:
         own = code_of.get(f"Organization/{org['id']}")
@@ -94,7 +86,7 @@ async def load_registers(store: Store, base: Registers) -> Registers:
     refs = {c.get("patient", {}).get("reference") for c in consents}
     wanted = [tuple(r.split("/", 1)) for r in refs if isinstance(r, str) and r.startswith("Patient/")]
     for stored in await store.read_many(wanted):  # type: ignore[arg-type]
-        patients[f"Patient/{stored.id}"] = _identifier(stored.resource(), CPR_SYSTEM)
+        patients[f"Patient/{stored.id}"] = identifier_value(stored.resource(), CPR_SYSTEM)
     blocks: list[Block] = list(base.blocks)
     positives: list[Consent] = list(base.consents)
     for consent in consents:

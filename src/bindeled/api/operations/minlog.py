@@ -10,17 +10,16 @@ records are never served this way.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...errors import InvalidRequest
 from ...security.guard import RequestGuard
 from ...security.minlog import minlog_audit_event
 from ...security.principal import Principal
 from ...store.guard import current_guard
 from ..bundling import searchset_bundle
+from ..negotiation import instant_param
 from ..rendering import fhir_response
 from ..services import base_url, services
 
@@ -40,19 +39,6 @@ def is_citizen_request() -> bool:
     return principal is not None and principal.user_type in _CITIZEN_TYPES
 
 
-def _since(request: Request) -> datetime | None:
-    raw = request.query_params.get("_since")
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise InvalidRequest("_since must be an instant with a time zone", location=("_since",)) from None
-    if moment.tzinfo is None:
-        raise InvalidRequest("_since must carry a time zone", location=("_since",))
-    return moment
-
-
 def _entry_id(correlation_id: str, citizen: str, activity: str) -> str:
     """A stable id for one entry that does not contain the CPR number."""
     digest = hashlib.sha256(f"{correlation_id}|{citizen}|{activity}".encode()).hexdigest()
@@ -66,7 +52,9 @@ async def minlog_search(request: Request) -> Response:
     citizens = sorted({c for c in (principal.cpr, *principal.represents) if c})
     entries = []
     for citizen in citizens:
-        entries += await svc.gate.sink.minlog(citizen, since=_since(request))
+        entries += await svc.gate.sink.minlog(
+            citizen, since=instant_param(request.query_params.get("_since"), "_since")
+        )
     entries.sort(key=lambda e: e.time, reverse=True)
     events = [{**minlog_audit_event(e), "id": _entry_id(e.correlation_id, e.citizen, e.activity)} for e in entries]
     links = [{"relation": "self", "url": str(request.url)}]
