@@ -148,3 +148,13 @@ def test_patch_in_transaction_with_binary(client: httpx.Client) -> None:
     response = client.post("/", json=bundle, headers=JSON)
     assert response.status_code == 200, response.text
     assert client.get(f"/Patient/{id_}").json()["gender"] == "male"
+
+
+def test_conditional_update_with_another_id_is_a_conflict(client: httpx.Client) -> None:
+    value, criteria = _ident()
+    made = create(client, _patient_with(value)).json()
+    other = {**_patient_with(value), "id": "not-" + made["id"][:20]}
+    response = client.put(f"/Patient?{criteria}", json=other, headers=JSON)
+    assert response.status_code == 409
+    assert response.json()["issue"][0]["code"] == "conflict"
+    assert client.get(f"/Patient/{made['id']}").json()["meta"]["versionId"] == "1"
