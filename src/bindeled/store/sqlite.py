@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -36,8 +37,8 @@ import anyio
 from . import _history
 from ._records import format_instant, new_id
 from ._sqlite_migrate import SQLiteMigrationTarget
-from ._sqlite_writes import Writer, stored
-from .base import Clock, Dialect, HistoryQuery, Indexer, StoredResource, TransientConflict, utc_now
+from ._sqlite_writes import Writer, numbered, stored
+from .base import Clock, Dialect, HistoryQuery, Indexer, StoredResource, TransientConflict, UndoLog, utc_now
 from .migrate import Migration, load_migrations, migrate
 
 __all__ = ["SQLiteStore", "SQLiteTransaction"]
@@ -133,12 +134,30 @@ class SQLiteStore:
             self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False, cached_statements=256
         )
         if writer and not self.memory:
-            conn.execute("PRAGMA journal_mode=WAL")
+            self._switch_to_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         if not writer:
             conn.execute("PRAGMA query_only=ON")
         return conn
+
+    def _switch_to_wal(self, conn: sqlite3.Connection) -> None:
+        """Put the file in WAL mode, retrying within ``busy_timeout``.
+
+        Changing the journal mode of a new file can report "database is locked" at once, without SQLite's busy
+        handler, while another process creates the same file; WAL is persistent, so once set we are done.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.005
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
     # -- threads -----------------------------------------------------------------------------------
 
@@ -201,19 +220,25 @@ class SQLiteStore:
             conn = self._writer_conn()
             self._tx_task = asyncio.current_task()
             tx = SQLiteTransaction(self, Writer(conn, self.indexer, self.clock))
+            committed = False
             try:
-                yield tx
-            except BaseException:
+                try:
+                    yield tx
+                except BaseException:
+                    tx.closed = True
+                    with anyio.CancelScope(shield=True):
+                        await self._on_writer(conn.rollback)
+                    raise
+                finally:
+                    self._tx_task = None
                 tx.closed = True
-                with anyio.CancelScope(shield=True):
-                    await self._on_writer(conn.rollback)
-                raise
+                if tx.used:
+                    with anyio.CancelScope(shield=True):
+                        await self._finish(conn)
+                committed = True
             finally:
-                self._tx_task = None
-            tx.closed = True
-            if tx.used:
-                with anyio.CancelScope(shield=True):
-                    await self._finish(conn)
+                if not committed:
+                    tx.undo.run()
 
     async def _finish(self, conn: sqlite3.Connection) -> None:
         try:
@@ -254,8 +279,8 @@ class SQLiteStore:
         return count
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        values = tuple(params)
-        return await self._read(lambda c: c.execute(sql, values).fetchall())
+        values, text = tuple(params), numbered(sql)
+        return await self._read(lambda c: c.execute(text, values).fetchall())
 
 
 def _in_transaction(conn: sqlite3.Connection, fn: Callable[[], T]) -> T:
@@ -271,9 +296,17 @@ def _commit(conn: sqlite3.Connection) -> None:
 
 
 def _read_chunk(keys: list[tuple[str, str]], conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-    pairs = ", ".join("(?, ?)" for _ in keys)
-    sql = f"SELECT {_history.COLUMNS} FROM resources WHERE deleted = 0 AND (res_type, res_id) IN (VALUES {pairs})"
-    return conn.execute(sql, [part for key in keys for part in key]).fetchall()
+    # Per type ``res_type = ? AND res_id IN (…)``: SQLite answers a row-value ``IN (VALUES …)`` by scanning
+    # the whole table, but this form by primary-key lookups.
+    by_type: dict[str, list[str]] = {}
+    for rtype, rid in keys:
+        by_type.setdefault(rtype, []).append(rid)
+    rows: list[tuple[Any, ...]] = []
+    for rtype, ids in by_type.items():
+        marks = ", ".join("?" for _ in ids)
+        sql = f"SELECT {_history.COLUMNS} FROM resources WHERE deleted = 0 AND res_type = ? AND res_id IN ({marks})"
+        rows += conn.execute(sql, [rtype, *ids]).fetchall()
+    return rows
 
 
 class SQLiteTransaction:
@@ -285,6 +318,10 @@ class SQLiteTransaction:
         self.closed = False
         self.used = False
         """Whether any operation ran (else there is nothing to commit)."""
+        self.undo = UndoLog()
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        self.undo.add(undo)
 
     async def _run(self, fn: Callable[[], T]) -> T:
         if self.closed:
