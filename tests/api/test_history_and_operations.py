@@ -103,6 +103,18 @@ def test_capability_statement(client: httpx.Client) -> None:
     assert xml.status_code == 200 and b"<CapabilityStatement" in xml.content
 
 
+def test_capability_statement_lists_the_operations(client: httpx.Client) -> None:
+    cap = client.get("/metadata").json()
+    system = {o["name"]: o["definition"] for o in cap["rest"][0]["operation"]}
+    assert system["process-message"] == "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"
+    assert {"message-status", "reindex", "haiba-report"} <= set(system)
+    resources = {r["type"]: r for r in cap["rest"][0]["resource"]}
+    assert {"validate", "everything", "overview"} <= {o["name"] for o in resources["Patient"]["operation"]}
+    assert "import-apd" in {o["name"] for o in resources["Appointment"]["operation"]}
+    websocket = [e["valueUri"] for e in cap["rest"][0]["extension"] if e["url"].endswith("-websocket")]
+    assert websocket and websocket[0].startswith("ws://") and websocket[0].endswith("/fhir/websocket")
+
+
 def test_every_response_has_a_request_id(client: httpx.Client) -> None:
     response = client.get("/metadata", headers={"X-Request-Id": "abc-123"})
     assert response.headers["X-Request-Id"] == "abc-123"

@@ -56,6 +56,31 @@ def test_paging_links_walk_the_whole_result(client: httpx.Client) -> None:
     assert seen and set(seen) == made and len(seen) == 5
 
 
+def _link(bundle: dict[str, Any], relation: str) -> str | None:
+    found = [link["url"] for link in bundle["link"] if link["relation"] == relation]
+    return found[0].split("/fhir", 1)[1] if found else None
+
+
+def test_paging_links_stay_right_while_data_changes(client: httpx.Client) -> None:
+    family = _family()
+    made = [p["id"] for p in _people(client, family, 7)]
+    query = {"family": family, "_count": "3", "_sort": "-birthdate"}
+    first = client.get("/Patient", params=query).json()
+    assert _ids(first) == made[::-1][:3] and _link(first, "previous") is None
+    # Between two pages someone deletes a shown patient and adds one that sorts first.
+    assert client.delete(f"/Patient/{made[6]}").status_code in (200, 204)
+    _people(client, family, 1)  # born 1950: sorts last with -birthdate, so it is on the last page
+    second = client.get(_link(first, "next") or "").json()
+    assert _ids(second) == [made[3], made[2], made[1]]
+    back = client.get(_link(second, "previous") or "").json()
+    assert _ids(back) == [made[5], made[4]]
+    third = client.get(_link(second, "next") or "").json()
+    assert len(_ids(third)) == 2 and _ids(third)[0] == made[0] and _link(third, "next") is None
+    refused = client.get("/Patient", params={**query, "_cursor": "bm90LW91cnM"})
+    assert refused.status_code == 400
+    assert refused.json()["issue"][0]["expression"] == ["_cursor"]
+
+
 def test_total_summary_count_and_post_search(client: httpx.Client) -> None:
     family = _family()
     _people(client, family, 3)

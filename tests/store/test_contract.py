@@ -303,3 +303,10 @@ async def test_naive_clock_is_refused_and_nothing_is_written(store_backend: Stor
 async def test_decoded_body_round_trips(store: Store) -> None:
     stored = await create(store, observation("12.340"))
     assert jsonio.encode(stored.resource()) == stored.body
+
+
+async def test_numbered_placeholders_bind_by_number(store: Store) -> None:
+    """``$2 … $1`` binds by number on both backends (sqlite3 alone would bind in order of appearance)."""
+    assert [tuple(r) for r in await store.fetch_all("SELECT $2, $1, $2", ["a", "b"])] == [("b", "a", "b")]
+    async with store.transaction() as tx:
+        assert [tuple(r) for r in await tx.fetch_all("SELECT $2 || $1", ["a", "b"])] == [("ba",)]

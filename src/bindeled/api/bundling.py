@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from ..fhir.jsonio import Resource
+from ..fhir.search.cursor import CURSOR_PARAM
 from ..store.base import StoredResource
 
 __all__ = ["history_bundle", "instant", "page_links", "searchset_bundle"]
@@ -30,19 +31,39 @@ def page_links(
     count: int,
     total: int | None,
     has_more: bool,
+    *,
+    cursors: tuple[str | None, str | None] | None = None,
 ) -> list[Resource]:
-    """``self``, ``first``, ``previous`` and ``next`` links for an offset-paged result."""
-    kept = [(k, v) for k, v in params if k not in ("_offset", "_count")]
+    """``self``, ``first``, ``previous`` and ``next`` links.
 
-    def url(at: int) -> str:
-        query = urlencode([*kept, ("_count", str(count)), ("_offset", str(at))])
+    With ``cursors`` (a search: the tokens of the previous and the next page, None where there is
+    none) the links page by sort position, so they stay right while resources are written; without
+    (a history, which is anchored by ``_at``/``_since``) they page by offset.
+    """
+    kept = [(k, v) for k, v in params if k not in ("_offset", "_count", CURSOR_PARAM)]
+
+    def url(extra: list[tuple[str, str]]) -> str:
+        query = urlencode([*kept, ("_count", str(count)), *extra])
         return f"{base_url}/{path}?{query}" if path else f"{base_url}?{query}"
 
-    links: list[Resource] = [{"relation": "self", "url": url(offset)}, {"relation": "first", "url": url(0)}]
+    if cursors is not None:
+        given = [(k, v) for k, v in params if k in ("_offset", CURSOR_PARAM)]
+        links: list[Resource] = [{"relation": "self", "url": url(given)}, {"relation": "first", "url": url([])}]
+        previous_token, next_token = cursors
+        if previous_token is not None:
+            links.append({"relation": "previous", "url": url([(CURSOR_PARAM, previous_token)])})
+        if next_token is not None:
+            links.append({"relation": "next", "url": url([(CURSOR_PARAM, next_token)])})
+        return links
+
+    links = [
+        {"relation": "self", "url": url([("_offset", str(offset))])},
+        {"relation": "first", "url": url([("_offset", "0")])},
+    ]
     if offset > 0:
-        links.append({"relation": "previous", "url": url(max(0, offset - count))})
+        links.append({"relation": "previous", "url": url([("_offset", str(max(0, offset - count)))])})
     if has_more or (total is not None and offset + count < total):
-        links.append({"relation": "next", "url": url(offset + count)})
+        links.append({"relation": "next", "url": url([("_offset", str(offset + count))])})
     return links
 
 

@@ -17,6 +17,7 @@ from ..errors import BindeledError, InvalidRequest, MethodNotAllowed, NotFound, 
 from ..fhir import jsonio
 from ..fhir.jsonio import Resource
 from ..fhir.outcome import success
+from ..fhir.search.cursor import encode_cursor
 from ..logs import request_id_var
 from ..security.guard import RequestGuard
 from ..security.principal import require_data_context
@@ -269,7 +270,11 @@ async def search_bundle(
         search_request.offset,
         search_request.count,
         result.total,
-        result.next_offset is not None,
+        result.next_cursor is not None,
+        cursors=(
+            encode_cursor(result.previous_cursor) if result.previous_cursor else None,
+            encode_cursor(result.next_cursor) if result.next_cursor else None,
+        ),
     )
     return searchset_bundle(base, matches, list(result.included), result.total, links, outcome)
 
@@ -415,12 +420,14 @@ def routes() -> list[Route]:
     """The FHIR REST routes, most specific first (mounted under ``/fhir``)."""
     from .capability import metadata
     from .openapi import openapi_json
+    from .operations import feature_routes
     from .operations.reindex import reindex_instance, reindex_system, reindex_type
     from .operations.validate import validate_instance, validate_type
 
     everything = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
     reads = ["GET", "HEAD"]
     data: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] = [
+        *feature_routes(),
         ("/", system, ["GET", "HEAD", "POST"]),
         ("/_history", history, reads),
         ("/_search", search_post, ["POST"]),

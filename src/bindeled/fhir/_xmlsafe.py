@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-__all__ = ["parse"]
+__all__ = ["UnsafeXml", "parse", "parse_untrusted"]
 
 _local = threading.local()
 
@@ -26,24 +26,49 @@ class _NoExternal(etree.Resolver):  # type: ignore[misc]
         return self.resolve_string("", context)
 
 
-def _parser() -> Any:
-    """One parser per thread: an lxml parser must not be used by two threads at once."""
-    parser = getattr(_local, "parser", None)
+def _parser(keep_comments: bool) -> Any:
+    """One parser per thread and kind: an lxml parser must not be used by two threads at once."""
+    name = "parser" if keep_comments else "bare_parser"
+    parser = getattr(_local, name, None)
     if parser is None:
-        parser = _local.parser = etree.XMLParser(
+        parser = etree.XMLParser(
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
             dtd_validation=False,
             huge_tree=False,
             collect_ids=False,
-            remove_comments=False,
-            remove_pis=False,
+            remove_comments=not keep_comments,
+            remove_pis=not keep_comments,
         )
         parser.resolvers.add(_NoExternal())
+        setattr(_local, name, parser)
     return parser
 
 
-def parse(data: bytes | str) -> Any:
+def parse(data: bytes | str, *, keep_comments: bool = True) -> Any:
     """The root element of ``data``; raises ``etree.XMLSyntaxError`` or ``ValueError`` if malformed."""
-    return etree.fromstring(data, _parser())
+    return etree.fromstring(data, _parser(keep_comments))
+
+
+class UnsafeXml(ValueError):
+    """A document with a DOCTYPE or an entity reference: refused, never expanded."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+        """``doctype`` or ``entity``."""
+
+
+def parse_untrusted(data: bytes, *, keep_comments: bool = True) -> Any:
+    """The root element of a document from outside; :class:`UnsafeXml` for a DOCTYPE or an entity reference.
+
+    Malformed XML raises ``etree.XMLSyntaxError`` or ``ValueError`` as :func:`parse` does.
+    """
+    root = parse(data, keep_comments=keep_comments)
+    info = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None:
+        raise UnsafeXml("doctype")
+    if any(isinstance(node, etree._Entity) for node in root.iter()):
+        raise UnsafeXml("entity")
+    return root

@@ -8,9 +8,11 @@ the next one safe: no other writer (in this process or another) can come between
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 from ..fhir import jsonio
@@ -28,7 +30,7 @@ from ._records import (
 )
 from .base import Clock, Indexer, StoredResource
 
-__all__ = ["Writer", "stored"]
+__all__ = ["Writer", "numbered", "stored"]
 
 _SELECT_CURRENT = f"SELECT {_history.COLUMNS} FROM resources WHERE res_type = ? AND res_id = ?"
 _INSERT_CURRENT = (
@@ -48,6 +50,19 @@ _INSERT_HISTORY = (
 def stored(row: Sequence[Any]) -> StoredResource:
     """A row of :data:`_history.COLUMNS` as a :class:`StoredResource`."""
     return StoredResource(row[0], row[1], row[2], parse_instant(row[3]), bool(row[4]), row[5], bytes(row[6]))
+
+
+_DOLLAR = re.compile(r"(?<![\w$])\$(\d+)\b")
+
+
+@lru_cache(maxsize=1024)
+def numbered(sql: str) -> str:
+    """SQL written for PostgreSQL's ``$1, $2`` placeholders, for SQLite.
+
+    sqlite3 reads ``$1`` as a *named* parameter and binds a sequence in order of first appearance,
+    so ``… $2 … $1`` would silently swap values; ``?1``/``?2`` bind by number, as PostgreSQL does.
+    """
+    return _DOLLAR.sub(r"?\1", sql) if "$" in sql else sql
 
 
 class Writer:
@@ -87,7 +102,7 @@ class Writer:
         return self._write(resource_type, id, previous.version_id + 1, None, "DELETE", previous)
 
     def fetch_all(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        return self.conn.execute(sql, tuple(params)).fetchall()
+        return self.conn.execute(numbered(sql), tuple(params)).fetchall()
 
     def _write(
         self,

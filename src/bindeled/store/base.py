@@ -42,6 +42,7 @@ __all__ = [
     "StoredResource",
     "Transaction",
     "TransientConflict",
+    "UndoLog",
     "run_transaction",
     "utc_now",
 ]
@@ -151,8 +152,30 @@ class Transaction(Protocol):
         ...
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a read query (e.g. compiled search SQL) inside this transaction."""
+        """Run a query (e.g. compiled search SQL) inside this transaction.
+
+        Placeholders are numbered, ``$1, $2, …``, on both backends (SQLite also takes ``?``/``?1``).
+        """
         ...
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Run ``undo`` if this transaction does not commit: for in-process state changed with its writes."""
+        ...
+
+
+class UndoLog:
+    """In-process changes to take back when a transaction rolls back, last first."""
+
+    def __init__(self) -> None:
+        self._steps: list[Callable[[], None]] = []
+
+    def add(self, step: Callable[[], None]) -> None:
+        self._steps.append(step)
+
+    def run(self) -> None:
+        steps, self._steps = self._steps[::-1], []
+        for step in steps:
+            step()
 
 
 class Store(Protocol):

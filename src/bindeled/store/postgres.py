@@ -28,7 +28,7 @@ Concurrency, at PostgreSQL's default READ COMMITTED:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
@@ -50,7 +50,7 @@ from ._records import (
     now_utc,
     stamp,
 )
-from .base import Clock, Dialect, HistoryQuery, Indexer, StoredResource, TransientConflict, utc_now
+from .base import Clock, Dialect, HistoryQuery, Indexer, StoredResource, TransientConflict, UndoLog, utc_now
 from .migrate import Migration, load_migrations, migrate
 
 __all__ = ["PostgresStore", "PostgresTransaction"]
@@ -162,23 +162,29 @@ class PostgresStore:
             pg_tx = conn.transaction()
             await pg_tx.start()
             tx = PostgresTransaction(conn, self.indexer, self.clock)
+            committed = False
             try:
-                yield tx
-            except BaseException:
-                tx.closed = True
-                with anyio.CancelScope(shield=True):
-                    await _rollback(conn, pg_tx)
-                raise
-            with anyio.CancelScope(shield=True):
                 try:
-                    if tx.failure is None:
-                        await tx.flush_index_rows()
+                    yield tx
                 except BaseException:
-                    await _rollback(conn, pg_tx)
-                    raise
-                finally:
                     tx.closed = True
-                await _commit(conn, pg_tx, tx.failure)
+                    with anyio.CancelScope(shield=True):
+                        await _rollback(conn, pg_tx)
+                    raise
+                with anyio.CancelScope(shield=True):
+                    try:
+                        if tx.failure is None:
+                            await tx.flush_index_rows()
+                    except BaseException:
+                        await _rollback(conn, pg_tx)
+                        raise
+                    finally:
+                        tx.closed = True
+                    await _commit(conn, pg_tx, tx.failure)
+                committed = True
+            finally:
+                if not committed:
+                    tx.undo.run()
 
     # -- reads ---------------------------------------------------------------------------------------
 
@@ -247,6 +253,7 @@ class PostgresTransaction:
         self._indexer = indexer
         self._clock = clock
         self.closed = False
+        self.undo = UndoLog()
         self.failure: BaseException | None = None
         """The database error that aborted this transaction, if one did."""
         self._index_rows: dict[tuple[str, str], list[tuple[str, list[tuple[Any, ...]]]]] = {}
@@ -267,6 +274,9 @@ class PostgresTransaction:
             if isinstance(exc, TransientConflict) or not isinstance(exc, BindeledError):
                 self.failure = exc
             raise
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        self.undo.add(undo)
 
     async def read(self, resource_type: str, id: str) -> StoredResource | None:
         with self._guard():

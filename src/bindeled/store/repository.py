@@ -25,13 +25,34 @@ from ..fhir.references import valid_id
 from ..fhir.search import Chain, Has, SearchRequest, parse_search, registry_for
 from ..fhir.validation import Validator
 from .base import HistoryQuery, Store, StoredResource, Transaction, run_transaction
-from .guard import current_guard
+from .guard import Guard, current_guard
 from .search import SearchIndexer, SearchResult, search
-from .search.custom import load_search_parameters, sync_search_parameter
+from .search.custom import load_search_parameters, registration_key, sync_search_parameter
 from .search.everything import everything
 from .search.reindex import ReindexResult, reindex
 
-__all__ = ["Repository", "WriteResult"]
+__all__ = ["PendingWrite", "Repository", "WriteResult", "WriteRule"]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingWrite:
+    """A write about to be stored, as a resource-type business rule sees it (inside the write's transaction)."""
+
+    tx: Transaction
+    guard: Guard
+    """The request's guard (its principal), or the system guard for trusted jobs."""
+    interaction: str
+    """``create``, ``update``, ``patch`` or ``delete``."""
+    resource_type: str
+    before: Resource | None
+    """The current version (None on create, or when the resource is deleted or absent)."""
+    after: Resource | None
+    """The version to store (None on delete)."""
+
+
+WriteRule = Callable[[PendingWrite], Awaitable[Resource | None]]
+"""A business rule on writes (``Repository.write_rules``): raise a :mod:`bindeled.errors` error to refuse the
+write, return a changed resource to store instead of ``after``, or None to let it pass unchanged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +77,17 @@ class Repository:
         self.base_url = base_url
         """This server's FHIR base URL when configured: absolute references to it search as ``Type/id``."""
         self._is_array = fhir_patch.element_is_array(definitions)
+        self.write_rules: list[WriteRule] = []
+        """Business rules every write passes (create, update, patch, delete; REST and transactions alike)."""
+
+    async def _apply_rules(
+        self, tx: Transaction, interaction: str, resource_type: str, before: Resource | None, after: Resource | None
+    ) -> Resource | None:
+        """Run the write rules in order; each sees the resource as the previous one left it."""
+        for rule in self.write_rules:
+            pending = PendingWrite(tx, current_guard(), interaction, resource_type, before, after)
+            after = await rule(pending) or after
+        return after
 
     # -- checks ----------------------------------------------------------------------------------
 
@@ -207,8 +239,9 @@ class Repository:
         guard = current_guard()
         await guard.allow("create", resource_type)
         await guard.check("create", [body])
+        body = await self._apply_rules(tx, "create", resource_type, None, body) or body
         stored = await tx.create(resource_type, body, id=id)
-        self._sync_search_parameter(stored)
+        self._sync_search_parameter(tx, stored)
         return WriteResult(stored, created=True)
 
     async def update(
@@ -241,8 +274,10 @@ class Repository:
         await guard.allow(interaction, resource_type)
         current = await tx.read(resource_type, id)
         await guard.check(interaction, [body] if current is None or current.deleted else [current.resource(), body])
+        before = None if current is None or current.deleted else current.resource()
+        body = await self._apply_rules(tx, interaction, resource_type, before, body) or body
         stored, created = await tx.update(resource_type, id, body, if_match=if_match, method=method)
-        self._sync_search_parameter(stored)
+        self._sync_search_parameter(tx, stored)
         return WriteResult(stored, created=created)
 
     async def conditional_update(
@@ -315,9 +350,10 @@ class Repository:
         current = await tx.read(resource_type, id)
         if current is not None and not current.deleted:
             await guard.check("delete", [current.resource()])
+            await self._apply_rules(tx, "delete", resource_type, current.resource(), None)
         deleted = await tx.delete(resource_type, id, if_match=if_match)
         if deleted is not None:
-            self._sync_search_parameter(deleted)
+            self._sync_search_parameter(tx, deleted)
         return deleted
 
     async def conditional_delete(self, resource_type: str, criteria: str, *, multiple: bool = True) -> int:
@@ -340,9 +376,10 @@ class Repository:
         await guard.allow("delete", resource_type)
         await guard.check("delete", [m.resource() for m in matches])
         for match in matches:
+            await self._apply_rules(tx, "delete", resource_type, match.resource(), None)
             deleted = await tx.delete(resource_type, match.id)
             if deleted is not None:
-                self._sync_search_parameter(deleted)
+                self._sync_search_parameter(tx, deleted)
         return len(matches)
 
     # -- conditional matching -------------------------------------------------------------------
@@ -378,16 +415,19 @@ class Repository:
         if resource_type == "SearchParameter" and body.get("status") == "active":
             registry_for(self.definitions).compile_custom(body)
 
-    def _sync_search_parameter(self, stored: StoredResource) -> None:
+    def _sync_search_parameter(self, tx: Transaction, stored: StoredResource) -> None:
         """Register an active SearchParameter for its bases; take back a retired or deleted one.
 
         This happens inside the write's transaction, so later writes in the same transaction are
-        indexed with it; a transaction that then rolls back leaves the registration in place until
-        the resource is written again or the process restarts.
+        indexed with it; if the transaction rolls back, the registration as it was is put back.
         """
         if stored.resource_type == "SearchParameter":
+            registry = registry_for(self.definitions)
+            key = registration_key(stored.id)
+            before = registry.custom().get(key)
             body = None if stored.deleted else stored.resource()
-            sync_search_parameter(registry_for(self.definitions), stored.id, body)
+            sync_search_parameter(registry, stored.id, body)
+            tx.on_rollback(lambda: registry.restore(key, before))
 
     async def load_search_parameters(self) -> int:
         """Register the active SearchParameters in the store (at start-up); returns how many."""

@@ -13,7 +13,7 @@ def test_all_is_pinned() -> None:
 
 
 def test_validator_signatures() -> None:
-    assert list(inspect.signature(Validator.__init__).parameters) == ["self", "definitions"]
+    assert list(inspect.signature(Validator.__init__).parameters) == ["self", "definitions", "fast_invariants"]
     assert list(inspect.signature(Validator.add_structure_definitions).parameters) == ["self", "sds"]
     assert list(inspect.signature(Validator.add_package).parameters) == ["self", "folder"]
     assert list(inspect.signature(Validator.validate).parameters) == ["self", "resource", "profiles"]

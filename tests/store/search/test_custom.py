@@ -156,3 +156,26 @@ async def test_reindex_across_types_pages_by_key(store: Store, definitions: Defi
     assert (result.resources, result.batches) == (14, 4)
     request = parse_search("Patient", [("gender", "male")], definitions, strict=True)
     assert len((await search(store, request)).resources) == 7
+
+
+async def test_a_rolled_back_registration_is_taken_back(repo: Repository, store: Store) -> None:
+    """A SearchParameter written in a transaction that fails is not left in force, nor is a retirement."""
+    code = CODE + "-rb"
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort):
+        async with store.transaction() as tx:
+            await repo.create_in(tx, "SearchParameter", {**SP, "code": code, "url": SP["url"] + "-rb"})
+            parse_search("Patient", [(code, "x")], repo.definitions, strict=True)  # in force inside
+            raise Abort
+    with pytest.raises(UnsupportedParameter):
+        await ids(repo, [(code, "x")])
+
+    sp = (await repo.create("SearchParameter", {**SP, "code": code, "url": SP["url"] + "-rb"})).stored
+    with pytest.raises(Abort):
+        async with store.transaction() as tx:
+            await repo.update_in(tx, "SearchParameter", sp.id, {**SP, "id": sp.id, "code": code, "status": "retired"})
+            raise Abort
+    assert await ids(repo, [(code, "x")]) == set()

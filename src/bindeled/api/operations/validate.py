@@ -28,10 +28,15 @@ def _unwrap(body: Resource) -> tuple[Resource | None, list[str], str | None]:
     resource: Resource | None = None
     profiles: list[str] = []
     mode: str | None = None
-    for param in body.get("parameter", ()):
+    params = body.get("parameter", [])
+    if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
+        raise InvalidRequest("Parameters.parameter must be an array of objects", location=("Parameters.parameter",))
+    for param in params:
         name = param.get("name")
         if name == "resource":
             resource = param.get("resource")
+            if not isinstance(resource, dict):
+                raise InvalidRequest("The resource parameter must hold a resource", location=("Parameters.parameter",))
         elif name == "profile":
             profiles.append(str(param.get("valueUri") or param.get("valueCanonical") or ""))
         elif name == "mode":

@@ -16,6 +16,7 @@ from typing import Any
 from ...errors import InvalidRequest, NotFound, UnsupportedParameter
 from ..definitions import Definitions
 from ._values import parse_value, split_escaped
+from .cursor import CURSOR_PARAM, decode_cursor
 from .registry import SearchParam, SearchRegistry, registry_for
 from .request import Chain, Compartment, Condition, Criterion, Has, Include, MissingQuery, SearchRequest, SortKey
 
@@ -213,6 +214,10 @@ def _offset(state: _State, name: str, value: str) -> None:
     state.result["offset"] = _int(name, value)
 
 
+def _cursor(state: _State, name: str, value: str) -> None:
+    state.result["cursor"] = decode_cursor(value)
+
+
 def _sort(state: _State, name: str, value: str) -> None:
     keys: list[SortKey] = []
     for item in value.split(","):
@@ -274,6 +279,7 @@ def _unsupported(state: _State, name: str, value: str) -> None:
 _RESULT_PARAMS = {
     "_count": _count,
     "_offset": _offset,
+    CURSOR_PARAM: _cursor,
     "_sort": _sort,
     "_include": _include,
     "_revinclude": _include,

@@ -147,6 +147,16 @@ class SearchRegistry:
             self._rebuild()
             return True
 
+    def restore(self, key: str, param: SearchParam | None) -> None:
+        """Put the registration ``key`` back as it was (None: not registered), e.g. after a rollback."""
+        with self._lock:
+            if param is None:
+                if self._custom.pop(key, None) is None:
+                    return
+            else:
+                self._custom[key] = param
+            self._rebuild()
+
     def custom(self) -> dict[str, SearchParam]:
         """The run-time registrations, by key."""
         with self._lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .cursor import Cursor
 from .registry import SearchParam
 
 __all__ = [
@@ -189,6 +190,8 @@ class SearchRequest:
     conditions: tuple[Condition, ...] = ()
     count: int = 50
     offset: int = 0
+    cursor: Cursor | None = None
+    """Where the page starts (after a previous page's last match, or before a next page's first)."""
     sort: tuple[SortKey, ...] = ()
     includes: tuple[Include, ...] = ()
     revincludes: tuple[Include, ...] = ()

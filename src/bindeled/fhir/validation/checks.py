@@ -35,10 +35,18 @@ _UNSET = object()
 def _codings(type_code: str, value: Any) -> list[tuple[str, str]] | None:
     """The (system, code) pairs to test, or ``None`` when only the bare code matters."""
     if type_code == "CodeableConcept":
-        return [(c.get("system", ""), c.get("code", "")) for c in value.get("coding", ()) if "code" in c]
+        coding = value.get("coding")
+        items = coding if isinstance(coding, list) else ()
+        return [pair for c in items if isinstance(c, dict) for pair in _pair(c)]
     if type_code in ("Coding", "Quantity"):
-        return [(value.get("system", ""), value["code"])] if "code" in value else []
+        return _pair(value)
     return None
+
+
+def _pair(coding: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (system, code) of a Coding; wrongly typed members are the structure walk's to report."""
+    system, code = coding.get("system", ""), coding.get("code")
+    return [(system, code)] if isinstance(system, str) and isinstance(code, str) else []
 
 
 def binding_check(element: dict[str, Any], type_code: str, expander: ValueSetExpander) -> ValueCheck | None:
@@ -117,7 +125,8 @@ def reference_check(targets: frozenset[str], resource_types: frozenset[str]) -> 
         if not isinstance(ref, str):
             return None
         if ref.startswith("#") and len(ref) > 1:
-            for item in ctx.root.get("contained", ()):
+            contained = ctx.root.get("contained")
+            for item in contained if isinstance(contained, list) else ():
                 if isinstance(item, dict) and item.get("id") == ref[1:]:
                     return str(item.get("resourceType", ""))
             return None

@@ -50,9 +50,15 @@ class Compiler:
     """Builds and caches plans. ``sources`` maps canonical URLs to StructureDefinitions with snapshots."""
 
     def __init__(
-        self, definitions: Definitions, sources: dict[str, dict[str, Any]], expander: ValueSetExpander
+        self,
+        definitions: Definitions,
+        sources: dict[str, dict[str, Any]],
+        expander: ValueSetExpander,
+        *,
+        fast_invariants: bool = True,
     ) -> None:
         self.definitions = definitions
+        self.fast_invariants = fast_invariants
         self.sources = sources
         self.expander = expander
         self._trees: dict[str, ElementTree] = {}
@@ -302,7 +308,7 @@ class Compiler:
                 if key in seen:
                     continue
                 seen.add(key)
-                compiled = compile_invariant(constraint, base)
+                compiled = compile_invariant(constraint, base, fast=self.fast_invariants)
                 if compiled is not None:
                     out.append(compiled)
         return out

@@ -29,11 +29,13 @@ _DOMAIN_RESOURCE_EXEMPT = frozenset({"Bundle", "Parameters", "Binary"})
 class Validator:
     """Validates FHIR R4 resources (JSON trees) against the base definitions and profiles."""
 
-    def __init__(self, definitions: Definitions) -> None:
+    def __init__(self, definitions: Definitions, *, fast_invariants: bool = True) -> None:
+        """``fast_invariants=False`` evaluates every invariant with fhirpathpy (a benchmark baseline)."""
         self.definitions = definitions
+        self._fast = fast_invariants
         self._sources: dict[str, dict[str, Any]] = dict(definitions.structure_definitions)
         self._expander = ValueSetExpander(dict(definitions.value_sets), dict(definitions.code_systems))
-        self._compiler = Compiler(definitions, self._sources, self._expander)
+        self._compiler = Compiler(definitions, self._sources, self._expander, fast_invariants=fast_invariants)
         self._lock = threading.Lock()
 
     # -- loading --------------------------------------------------------------------------------
@@ -56,7 +58,7 @@ class Validator:
                     if "snapshot" not in sd:
                         self._add_snapshot(sd, strict=strict)
             finally:
-                self._compiler = Compiler(self.definitions, self._sources, self._expander)
+                self._compiler = Compiler(self.definitions, self._sources, self._expander, fast_invariants=self._fast)
 
     def _add_snapshot(self, sd: dict[str, Any], *, strict: bool) -> None:
         try:
@@ -91,7 +93,13 @@ class Validator:
     # -- validating -----------------------------------------------------------------------------
 
     def validate(self, resource: dict[str, Any], profiles: Sequence[str] = ()) -> list[Issue]:
-        """All issues found in ``resource``, checked against R4 and the given and claimed profiles."""
+        """All issues found in ``resource``, checked against R4 and the given and claimed profiles.
+
+        Any JSON value is accepted: wrongly typed JSON gives issues with their locations, never an
+        exception.
+        """
+        if not isinstance(resource, dict):
+            return [Issue("error", "structure", "A resource must be a JSON object", ("$this",))]
         kind = resource.get("resourceType")
         ctx = Ctx([], resource, resource, self, resource if kind == "Bundle" else None)
         if not isinstance(kind, str) or not self.definitions.is_resource_type(kind):
@@ -108,9 +116,15 @@ class Validator:
         if kind not in _DOMAIN_RESOURCE_EXEMPT:
             check_contained_rules(resource, path, ctx)
         meta = resource.get("meta")
-        claimed = meta.get("profile", []) if isinstance(meta, dict) else []
+        claimed = meta.get("profile") if isinstance(meta, dict) else None
+        claimed = claimed if isinstance(claimed, list) else []  # a wrong type is reported by the walk
+        checked: set[str] = set()  # a profile both asked for and claimed is walked once: same issues
         for url in (*profiles, *(p for p in claimed if isinstance(p, str))):
-            self._run_profile(resource, kind, url, path, ctx, explicit=url in profiles)
+            canonical = url.split("|", 1)[0]
+            if canonical not in checked:
+                self._run_profile(resource, kind, url, path, ctx, explicit=url in profiles)
+                if canonical in self._sources:
+                    checked.add(canonical)
 
     def _run_plan(self, value: dict[str, Any], type_or_url: str, path: str, ctx: Ctx) -> bool:
         plan = self._compiler.root(type_or_url)

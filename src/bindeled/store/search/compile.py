@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeGuard
 
+from ...errors import InvalidRequest
+from ...fhir.search.cursor import CURSOR_PARAM, Cursor
 from ...fhir.search.request import Chain, Compartment, Condition, Criterion, Has, MissingQuery, SearchRequest, SortKey
 from ..base import Dialect
 from ._match import match_value
@@ -33,6 +35,15 @@ COLUMNS = "r.res_type, r.res_id, r.version, r.last_updated, r.deleted, r.method,
 class CompiledSearch:
     sql: str
     params: tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _SortTerm:
+    """One ORDER BY expression; ``nullable`` ones sort their missing values last."""
+
+    expr: str
+    descending: bool
+    nullable: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,16 +170,53 @@ class _Compiler:
         parts += self.conditions(request.conditions, target)
         return " AND ".join(parts)
 
-    def order(self, keys: tuple[SortKey, ...]) -> str:
-        terms: list[str] = []
+    def sort_terms(self, keys: tuple[SortKey, ...]) -> list[_SortTerm]:
+        """The ORDER BY terms: each sort key (missing values last), then the tie-breakers."""
+        terms: list[_SortTerm] = []
         for key in keys:
-            direction = "DESC" if key.descending else "ASC"
             if key.param.code == "_lastUpdated":
-                terms.append(f"r.last_updated {direction}")
-                continue
-            expr = self.sort_value(key)
-            terms += [f"({expr}) IS NULL", f"({expr}) {direction}"]
-        return ", ".join([*terms, "r.last_updated ASC", "r.res_type ASC", "r.res_id ASC"])
+                terms.append(_SortTerm("r.last_updated", key.descending, nullable=False))
+            else:
+                terms.append(_SortTerm(f"({self.sort_value(key)})", key.descending, nullable=True))
+        return [
+            *terms,
+            _SortTerm("r.last_updated", False, nullable=False),
+            _SortTerm("r.res_type", False, nullable=False),
+            _SortTerm("r.res_id", False, nullable=False),
+        ]
+
+    def order(self, terms: list[_SortTerm], *, backward: bool = False) -> str:
+        parts: list[str] = []
+        for term in terms:
+            if term.nullable:
+                parts.append(f"{term.expr} IS NULL {'DESC' if backward else 'ASC'}")
+            parts.append(f"{term.expr} {'ASC' if term.descending == backward else 'DESC'}")
+        return ", ".join(parts)
+
+    def keyset(self, terms: list[_SortTerm], cursor: Cursor) -> str:
+        """Rows strictly after (or, backwards, before) the cursor's position in the order of ``terms``."""
+        if len(cursor.values) != len(terms):
+            raise InvalidRequest(
+                "_cursor does not belong to this search; follow the Bundle's links", location=(CURSOR_PARAM,)
+            )
+        alternatives: list[str] = []
+        equal: list[str] = []
+        for term, value in zip(terms, cursor.values, strict=True):
+            if term.nullable:
+                # Missing values sort last: a row with none comes after a cursor that had one.
+                if (value is None) == cursor.backward:
+                    beyond = f"{term.expr} IS NOT NULL" if cursor.backward else f"{term.expr} IS NULL"
+                    alternatives.append(" AND ".join([*equal, beyond]))
+                equal.append(f"{term.expr} IS NULL" if value is None else f"{term.expr} IS NOT NULL")
+                if value is None:
+                    continue
+            elif value is None:
+                raise InvalidRequest("_cursor is incomplete", location=(CURSOR_PARAM,))
+            placeholder = self.p(value)
+            comparison = ">" if term.descending == cursor.backward else "<"
+            alternatives.append(" AND ".join([*equal, f"{term.expr} {comparison} {placeholder}"]))
+            equal.append(f"{term.expr} = {placeholder}")
+        return "(" + " OR ".join(f"({a})" for a in alternatives) + ")"
 
     def sort_value(self, key: SortKey) -> str:
         table = table_for(key.param.type)
@@ -210,13 +258,25 @@ def compile_where(request: SearchRequest, dialect: Dialect, now: datetime) -> tu
 
 
 def compile_search(request: SearchRequest, dialect: Dialect, now: datetime, *, limit: int) -> CompiledSearch:
-    """The page query: matching current resources, sorted, ``limit`` rows from ``request.offset``."""
+    """The page query: matching current resources, sorted, ``limit`` rows.
+
+    The page starts at the request's cursor (after it, or before it read backwards) or else at
+    ``request.offset``. After the resource :data:`COLUMNS` each row carries its sort position
+    (the values a :class:`~bindeled.fhir.search.cursor.Cursor` holds).
+    """
     compiler = _Compiler(dialect, now)
     where = compiler.where(request)
-    order = compiler.order(request.sort)
+    terms = compiler.sort_terms(request.sort)
+    cursor = request.cursor
+    if cursor is not None:
+        where += " AND " + compiler.keyset(terms, cursor)
+    backward = cursor is not None and cursor.backward
+    position = ", ".join(term.expr for term in terms)
+    offset = 0 if cursor is not None else request.offset
     sql = (
-        f"SELECT {COLUMNS} FROM resources r WHERE {where} ORDER BY {order} "
-        f"LIMIT {compiler.p(limit)} OFFSET {compiler.p(request.offset)}"
+        f"SELECT {COLUMNS}, {position} FROM resources r WHERE {where} "
+        f"ORDER BY {compiler.order(terms, backward=backward)} "
+        f"LIMIT {compiler.p(limit)} OFFSET {compiler.p(offset)}"
     )
     return CompiledSearch(sql, tuple(compiler.p.values))
 

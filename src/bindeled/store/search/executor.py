@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ...fhir.search.cursor import Cursor
 from ...fhir.search.request import Include, SearchRequest
 from ..base import Clock, Dialect, Store, StoredResource, Transaction, utc_now
 from ._params import Params
@@ -33,6 +34,9 @@ __all__ = [
     "search",
     "to_stored",
 ]
+
+_RESOURCE_COLUMNS = 7
+"""The leading columns of a page row that make the StoredResource; the sort position follows."""
 
 MAX_ITERATE = 4
 MAX_INCLUDED = 1000
@@ -50,7 +54,11 @@ class SearchResult:
     """Resources added by ``_include`` / ``_revinclude`` (search mode ``include``)."""
     total: int | None = None
     next_offset: int | None = None
-    """The offset of the next page, None on the last page."""
+    """The offset of the next page, None on the last page (and on pages reached by a cursor)."""
+    next_cursor: Cursor | None = None
+    """Where the next page starts (after this page's last match); None on the last page."""
+    previous_cursor: Cursor | None = None
+    """Where the previous page ends (before this page's first match); None on the first page."""
 
 
 def to_stored(row: Sequence[Any]) -> StoredResource:
@@ -67,15 +75,21 @@ async def search(
     run: Run = tx.fetch_all if tx is not None else store.fetch_all
     now = clock()
     resources: list[StoredResource] = []
+    positions: list[tuple[Any, ...]] = []
     more = False
     if request.summary != "count" and request.count > 0:
         page = compile_search(request, store.dialect, now, limit=request.count + 1)
-        resources = [to_stored(row) for row in await run(page.sql, page.params)]
-        more = len(resources) > request.count
-        resources = resources[: request.count]
+        rows = (await run(page.sql, page.params))[: request.count + 1]
+        more = len(rows) > request.count
+        rows = rows[: request.count]
+        if request.cursor is not None and request.cursor.backward:
+            rows.reverse()
+        resources = [to_stored(row[:_RESOURCE_COLUMNS]) for row in rows]
+        positions = [tuple(row[_RESOURCE_COLUMNS:]) for row in rows]
     total = None
     fetched = request.summary != "count" and request.count > 0
-    last_page = fetched and not more and (bool(resources) or request.offset == 0)
+    first_page = request.cursor is None and request.offset == 0
+    last_page = fetched and not more and request.cursor is None and (bool(resources) or request.offset == 0)
     if request.total == "none" and fetched:
         total = None
     elif last_page:
@@ -86,8 +100,14 @@ async def search(
         counted = compile_count(request, store.dialect, now)
         total = int((await run(counted.sql, counted.params))[0][0])
     included = await _included(run, store.dialect, request, resources)
-    next_offset = request.offset + request.count if more else None
-    return SearchResult(request, tuple(resources), tuple(included), total, next_offset)
+    backward = request.cursor is not None and request.cursor.backward
+    next_offset = request.offset + request.count if more and request.cursor is None else None
+    after = previous = None
+    if positions and (more or backward):
+        after = Cursor(positions[-1])
+    if positions and ((not first_page and not backward) or (backward and more)):
+        previous = Cursor(positions[0], backward=True)
+    return SearchResult(request, tuple(resources), tuple(included), total, next_offset, after, previous)
 
 
 async def _estimate(run: Run, request: SearchRequest, now: datetime) -> int:
