@@ -54,7 +54,7 @@ def test_missing_purpose_is_400_with_a_specific_code(server: LiveServer) -> None
 def test_helper_under_trust_agreement_reads_appointments_not_medication(
     server: LiveServer, client: httpx.Client
 ) -> None:
-    patient = _citizen(client, "0101709995")
+    patient = _citizen(client, "6101709995")
     appointment = {
         "resourceType": "Appointment",
         "status": "booked",
@@ -76,8 +76,8 @@ def test_helper_under_trust_agreement_reads_appointments_not_medication(
 
 
 def test_citizen_sees_own_data_and_nothing_of_others(server: LiveServer, client: httpx.Client) -> None:
-    own = _citizen(client, "0101709995")
-    other = _citizen(client, "0202759996" if uuid.uuid4().int % 2 else "0303809997")
+    own = _citizen(client, "6101709995")
+    other = _citizen(client, "6202759996" if uuid.uuid4().int % 2 else "0303809997")
     with _as(server, "citizen") as citizen:
         assert citizen.get(f"/Patient/{own}").status_code == 200
         hidden = citizen.get(f"/Patient/{other}")
@@ -89,7 +89,7 @@ def test_citizen_sees_own_data_and_nothing_of_others(server: LiveServer, client:
 
 
 def test_writes_and_reads_are_audited_in_an_intact_chain(server: LiveServer, client: httpx.Client) -> None:
-    _citizen(client, "0101709995")
+    _citizen(client, "6101709995")
     client.get("/Patient", params={"_count": "1"})
     result = CliRunner().invoke(main, ["audit", "verify", "--database", server.settings.database_url])
     assert result.exit_code == 0, result.output
@@ -108,7 +108,7 @@ def test_token_command_prints_a_token_the_server_accepts(server: LiveServer, use
 
 
 def test_citizen_sees_in_minlog_who_read_their_data(server: LiveServer, client: httpx.Client) -> None:
-    patient = _citizen(client, "0101709995")
+    patient = _citizen(client, "6101709995")
     with _as(server, "gp", "SJ_READ") as gp:
         assert gp.get(f"/Patient/{patient}").status_code == 200
     with _as(server, "citizen") as citizen:
@@ -151,7 +151,7 @@ def _block_consent(patient: str, authorisation_id: str) -> dict[str, Any]:
 
 
 def test_block_hides_data_and_emergency_access_reveals_it(server: LiveServer, client: httpx.Client) -> None:
-    patient = _citizen(client, "0101709995")
+    patient = _citizen(client, "6101709995")
     obs = client.post(
         "/Observation",
         json={
@@ -189,8 +189,9 @@ def test_block_hides_data_and_emergency_access_reveals_it(server: LiveServer, cl
         withdrawn = {**consent.json(), "status": "inactive"}
         assert client.put(f"/Consent/{withdrawn['id']}", json=withdrawn, headers=JSON).status_code == 200
     with _as(server, "gp", "SJ_READ") as gp:
+        # Withdrawn, the block hides nothing more. (Whether chains and _has are allowed again depends on
+        # every other block on this shared server, so that is tested in tests/security, not here.)
         assert gp.get(f"/Observation/{obs['id']}").status_code == 200
-        assert gp.get("/Patient", params={"_has:Observation:subject:status": "final"}).status_code == 200
 
 
 def test_audit_purge_keeps_the_chain_verifiable(server: LiveServer, client: httpx.Client) -> None:

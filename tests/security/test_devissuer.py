@@ -80,6 +80,26 @@ def test_a_demo_user_can_move_to_another_unit(tmp_path: Path) -> None:
         "Demo Hjemmepleje Vejle",
         "Sara Demo Hjælper",
     )
-    assert demo_user("sosu").claims["sor"] == "900000000000301"
+    assert demo_user("sosu").claims["sor"] == "12519999999100"
     with pytest.raises(ValueError, match="no organisation"):
         demo_user("citizen").at("123459999999100", "x")
+
+
+def test_demo_staff_work_at_units_of_the_synthetic_sor_region() -> None:
+    from bindeled.registry import synthetic_region
+
+    units = {entity.sor_code for entity in synthetic_region().entities}
+    staff = [u for u in DEMO_USERS if "sor" in u.claims]
+    assert {u.username for u in staff} >= {"gp", "doctor", "nurse", "sosu", "secretary", "epidemiologist"}
+    for user in staff:
+        assert user.claims["sor"] in units, user.username
+
+
+def test_there_is_a_demo_user_of_every_kind() -> None:
+    kinds = {(u.claims["user_type"], u.claims.get("role")) for u in DEMO_USERS}
+    assert ("trust_user", "secretary") in kinds
+    assert ("hcp", "epidemiologist") in kinds
+    assert ("operator", "platform_operator") in kinds
+    citizens = [u for u in DEMO_USERS if u.claims["user_type"] == "citizen"]
+    assert len(citizens) >= 2 and len({u.claims["cpr"] for u in citizens}) == len(citizens)
+    assert demo_user("epidemiologist").claims["purpose"] == "SURVEILLANCE"

@@ -28,15 +28,15 @@ NURSE = Principal(
 def test_many_resources_of_one_citizen_are_one_entry() -> None:
     collector = MinLogCollector(NURSE, "corr-1")
     for kind in ("CarePlan", "Goal", "CarePlan"):
-        collector.add("0101709995", "search", kind)
+        collector.add("6101709995", "search", kind)
     collector.add("0303801234", "read", "CarePlan")
-    collector.add("0101709995", "update", "CarePlan")
+    collector.add("6101709995", "update", "CarePlan")
     entries = collector.entries(NOW)
     assert len(collector) == 3
     assert [(e.citizen, e.activity, e.resource_types) for e in entries] == [
-        ("0101709995", "read", ("CarePlan", "Goal")),
+        ("6101709995", "read", ("CarePlan", "Goal")),
         ("0303801234", "read", ("CarePlan",)),
-        ("0101709995", "update", ("CarePlan",)),
+        ("6101709995", "update", ("CarePlan",)),
     ]
     first = entries[0]
     assert (first.user_full_name, first.user_role, first.organisation_sor, first.purpose, first.correlation_id) == (
@@ -51,7 +51,7 @@ def test_many_resources_of_one_citizen_are_one_entry() -> None:
 
 def test_a_name_protected_user_shows_role_and_organisation_only() -> None:
     entry = MinLogCollector(replace(NURSE, name_protected=True), "c")
-    entry.add("0101709995", "read", "CarePlan")
+    entry.add("6101709995", "read", "CarePlan")
     (found,) = entry.entries(NOW)
     view = minlog_view(found)
     assert "user" not in view and "responsibleUser" not in view
@@ -63,14 +63,14 @@ def test_a_name_protected_user_shows_role_and_organisation_only() -> None:
 
 def test_entries_need_a_zoned_time() -> None:
     collector = MinLogCollector(NURSE, "c")
-    collector.add("0101709995", "read", "CarePlan")
+    collector.add("6101709995", "read", "CarePlan")
     with pytest.raises(ValueError, match="timezone"):
         collector.entries(datetime(2026, 1, 1))
 
 
 def test_an_entry_as_the_citizen_s_audit_event(definitions: Definitions) -> None:
     collector = MinLogCollector(replace(NURSE, emergency_reason="not_contactable"), "corr-9")
-    collector.add("0101709995", "read", "CarePlan")
+    collector.add("6101709995", "read", "CarePlan")
     (entry,) = collector.entries(NOW)
     event = minlog_audit_event(entry)
     assert (event["action"], event["recorded"]) == ("R", "2026-03-02T10:00:00+00:00")

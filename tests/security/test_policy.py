@@ -58,7 +58,7 @@ SOSU = Principal(
 )
 CITIZEN = Principal("citizen", "u-carl", cpr=CARL, scopes=parse_scopes("patient/*.cruds"))
 PROXY = Principal(
-    "proxy", "u-pia", full_name="P", cpr="0202759996", represents=frozenset({CARL}), scopes=CITIZEN.scopes
+    "proxy", "u-pia", full_name="P", cpr="6202759996", represents=frozenset({CARL}), scopes=CITIZEN.scopes
 )
 OPERATOR = Principal("operator", "u-op", full_name="O", scopes=USER)
 SYSTEM = Principal(

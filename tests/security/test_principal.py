@@ -80,10 +80,10 @@ def test_missing_or_bad_fields_have_specific_codes(
 def test_each_user_type_needs_its_own_fields() -> None:
     assert refusal({"sub": "c", "user_type": "citizen"}) == ("missing_context_field", ("cpr",))
     assert refusal({"sub": "c", "user_type": "citizen", "cpr": "12"}) == ("invalid_cpr", ("cpr",))
-    proxy = {"sub": "p", "user_type": "proxy", "cpr": "0202759996", "name": "P"}
+    proxy = {"sub": "p", "user_type": "proxy", "cpr": "6202759996", "name": "P"}
     assert refusal(proxy) == ("missing_context_field", ("represents",))
     assert refusal(proxy | {"represents": ["x"]}) == ("invalid_cpr", ("represents",))
-    require_data_context(principal_from_claims(proxy | {"represents": ["0101709995"]}))
+    require_data_context(principal_from_claims(proxy | {"represents": ["6101709995"]}))
     system = {"sub": "c1", "user_type": "system", "purpose": "MESSAGING", "system_name": "Lab"}
     assert refusal(system) == ("missing_context_field", ("organisation_sor",))
     trust = {"sub": "t", "user_type": "trust_user", "name": "T", "role": "r", "sor": "900000000000301"}

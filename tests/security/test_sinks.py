@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from bindeled.security import InMemoryAuditSink, MinLogEntry, SqlAuditSink, build_audit_event, verify_chain
+from bindeled.security import AuditRecord, InMemoryAuditSink, MinLogEntry, SqlAuditSink, build_audit_event, verify_chain
 from bindeled.security.sinks import AuditSink, purge_expired
 from bindeled.store.base import Store
 from bindeled.store.factory import open_store
@@ -96,24 +96,44 @@ async def test_appended_records_chain_and_verify(sink: AuditSink) -> None:
     assert (result.ok, result.checked) == (True, 3)
 
 
+async def test_verify_checks_up_to_the_head_it_started_from(sink: AuditSink) -> None:
+    """A live server keeps appending while the chain is walked; those records are not a truncation."""
+    await sink.append([event(1), event(2), event(3)], [], recorded=T0)
+    original = sink.records
+    appended = False
+
+    async def records_while_appending(after_seq: int = 0, limit: int = 1000) -> list[AuditRecord]:
+        nonlocal appended
+        if not appended:
+            appended = True
+            await sink.append([event(4), event(5)], [], recorded=T0 + timedelta(seconds=1))
+        return await original(after_seq, limit)
+
+    sink.records = records_while_appending  # type: ignore[method-assign]
+    result = await verify_chain(sink, page=2)
+    assert (result.ok, result.checked) == (True, 3)
+    sink.records = original  # type: ignore[method-assign]
+    assert (await verify_chain(sink)).checked == 5
+
+
 async def test_minlog_entries_round_trip_with_their_zone(sink: AuditSink) -> None:
-    kept = entry("0101709995", T0.astimezone(CET))
+    kept = entry("6101709995", T0.astimezone(CET))
     await sink.append([], [kept, entry("0303801234", T0)], recorded=T0)
-    assert await sink.minlog("0101709995") == [kept]
-    found = (await sink.minlog("0101709995"))[0]
+    assert await sink.minlog("6101709995") == [kept]
+    found = (await sink.minlog("6101709995"))[0]
     assert found.time.utcoffset() == timedelta(hours=1)
-    assert await sink.minlog("0101709995", since=T0 + timedelta(seconds=1)) == []
+    assert await sink.minlog("6101709995", since=T0 + timedelta(seconds=1)) == []
 
 
 async def test_purge_keeps_the_rest_verifiable(sink: AuditSink) -> None:
     for day in range(4):
         when = T0 + timedelta(days=day)
-        await sink.append([event(day)], [entry("0101709995", when)], recorded=when)
+        await sink.append([event(day)], [entry("6101709995", when)], recorded=when)
     counts = await sink.purge(audit_before=T0 + timedelta(days=2), minlog_before=T0 + timedelta(days=1))
     assert (counts.audit_records, counts.minlog_entries) == (2, 1)
     assert [r.seq for r in await sink.records()] == [3, 4]
     assert (await verify_chain(sink)).ok
-    assert len(await sink.minlog("0101709995")) == 3
+    assert len(await sink.minlog("6101709995")) == 3
     counts = await purge_expired(sink, T0 + timedelta(days=800))
     assert (counts.audit_records, counts.minlog_entries) == (2, 3)
     assert (await verify_chain(sink)).ok
@@ -161,10 +181,10 @@ async def test_sql_records_are_append_only_and_roll_back_with_the_transaction(si
             await tx.fetch_all("UPDATE audit_chain SET hash = 'x' WHERE seq = 1")
     with pytest.raises(RuntimeError):
         async with sink.store.transaction() as tx:
-            await sink.append([event(2)], [entry("0101709995", T0)], recorded=T0, tx=tx)
+            await sink.append([event(2)], [entry("6101709995", T0)], recorded=T0, tx=tx)
             raise RuntimeError("the data write failed")
     assert [r.seq for r in await sink.records()] == [1]
-    assert await sink.minlog("0101709995") == []
+    assert await sink.minlog("6101709995") == []
     assert (await verify_chain(sink)).ok
 
 

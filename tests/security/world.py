@@ -27,16 +27,25 @@ from bindeled.security.registers import Period
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
-REGION = "900000000000001"
-HOSPITAL = "900000000000200"
-MEDICAL = "900000000000212"  # below HOSPITAL
-CARDIOLOGY = "900000000000213"  # below HOSPITAL
-GP_PRACTICE = "900000000000101"
-HOME_CARE = "900000000000301"
+# Units of the synthetic SOR region where the demo users work (see ``security/devissuer.py``).
+REGION = "10019999999100"
+HOSPITAL = "10029999999100"
+MEDICAL = "10079999999100"  # below HOSPITAL
+CARDIOLOGY = "10169999999100"  # below HOSPITAL
+GP_PRACTICE = "17459999999100"
+HOME_CARE = "12519999999100"
+HOME_NURSING = "12559999999100"
 
-PARENT = {HOSPITAL: REGION, MEDICAL: HOSPITAL, CARDIOLOGY: HOSPITAL, GP_PRACTICE: REGION, HOME_CARE: REGION}
+PARENT = {
+    HOSPITAL: REGION,
+    MEDICAL: HOSPITAL,
+    CARDIOLOGY: HOSPITAL,
+    GP_PRACTICE: REGION,
+    HOME_CARE: REGION,
+    HOME_NURSING: REGION,
+}
 
-CARL = "0101709995"  # the demo citizen
+CARL = "6101709995"  # the demo citizen
 DORA = "0303801234"
 CPR_OF = {"Patient/carl": CARL, "Patient/dora": DORA}
 ORGS = {"Organization/medical": MEDICAL, "Organization/cardio": CARDIOLOGY, "Organization/gp": GP_PRACTICE}
@@ -64,6 +73,7 @@ def registers(**changes: Any) -> Registers:
         ),
         trust_agreements=(
             TrustAgreement("ta-1", HOME_CARE, "DemoCare", "ESP_APPOINTMENTS", last_review=NOW - timedelta(days=30)),
+            TrustAgreement("ta-2", HOME_NURSING, "DemoCare", "ESP_APPOINTMENTS", last_review=NOW - timedelta(days=30)),
         ),
         relations=(
             TreatmentRelation(CARL, "assigned_gp", GP_PRACTICE, professional_id="GP7K2"),

@@ -10,6 +10,7 @@ Modules, one concept each:
 * ``consent``    blocks and positive consents as FHIR Consent resources
 * ``registers``  authorisations, trust agreements, blocks, consents, treatment relations
 * ``purposes``   what each purpose of use covers
+* ``roles``      what a role may do beyond its user type (secretary, epidemiologist, operator)
 * ``policy``     ``decide(...) -> Decision``: pure, one place
 * ``facts``      resource → policy target (citizen, source organisation, service time)
 * ``session``    the per-request guard the repository calls
@@ -17,6 +18,9 @@ Modules, one concept each:
 * ``audit``      BALP AuditEvents in a hash chain, ``verify``
 * ``minlog``     the citizen's log: one entry per citizen per request
 * ``sinks`` / ``audit_store``   where audit and MinLog are kept (memory, SQL)
+* ``audit_queue``  write-behind for reads' audit records (writes stay in their transaction)
+* ``register_store`` / ``register_documents`` / ``authorisation_import``   the administered registers
+* ``pending``    accesses without a registered treatment relation, kept for follow-up
 * ``errors``     the gate's refusals with ``details_code``
 """
 

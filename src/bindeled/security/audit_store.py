@@ -13,29 +13,42 @@ Protocol calls it a read; an ``execute`` method would say what is meant).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
 
 from ..fhir.jsonio import Resource
 from ..store.base import Store, Transaction
+from ._sql import chunks, values_clause
 from .audit import GENESIS_HASH, AuditRecord, ChainState, format_instant, link
 from .minlog import MinLogEntry
+from .pending import PendingAccess, write_pending
 from .sinks import PurgeCounts
 
-__all__ = ["SqlAuditSink"]
+__all__ = ["QueuedRecords", "SqlAuditSink"]
 
 _STATE = "SELECT anchor_seq, anchor_hash, head_seq, head_hash FROM audit_chain_state WHERE id = 1"
 _INIT_STATE = (
     "INSERT INTO audit_chain_state (id, anchor_seq, anchor_hash, head_seq, head_hash)"
     " VALUES (1, 0, $1, 0, $1) ON CONFLICT (id) DO NOTHING"
 )
-_INSERT_RECORD = "INSERT INTO audit_chain (seq, recorded, prev_hash, hash, body) VALUES ($1, $2, $3, $4, $5)"
+_INSERT_RECORDS = "INSERT INTO audit_chain (seq, recorded, prev_hash, hash, body) VALUES "
 _SET_HEAD = "UPDATE audit_chain_state SET head_seq = $1, head_hash = $2 WHERE id = 1"
 _SET_ANCHOR = "UPDATE audit_chain_state SET anchor_seq = $1, anchor_hash = $2 WHERE id = 1"
-_INSERT_MINLOG = "INSERT INTO minlog (citizen, time, correlation_id, body) VALUES ($1, $2, $3, $4)"
+_INSERT_MINLOG = "INSERT INTO minlog (citizen, time, correlation_id, body) VALUES "
 _RECORDS = "SELECT seq, recorded, prev_hash, hash, body FROM audit_chain WHERE seq > $1 ORDER BY seq LIMIT $2"
 _LAST_OLD = "SELECT seq, hash FROM audit_chain WHERE recorded < $1 ORDER BY seq DESC LIMIT 1"
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedRecords:
+    """One request's audit records, waiting to be written (see ``audit_queue.py``)."""
+
+    events: Sequence[Resource]
+    minlog: Sequence[MinLogEntry]
+    recorded: datetime
+    pending: Sequence[PendingAccess] = ()
 
 
 def _state(row: tuple[object, ...]) -> ChainState:
@@ -57,28 +70,49 @@ class SqlAuditSink:
         *,
         recorded: datetime,
         tx: Transaction | None = None,
+        pending: Sequence[PendingAccess] = (),
     ) -> list[AuditRecord]:
+        timed = [(event, recorded) for event in events]
         if tx is not None:
-            return await self._append(tx, events, minlog, recorded)
+            return await self._append(tx, timed, minlog, pending)
         async with self.store.transaction() as own:
-            return await self._append(own, events, minlog, recorded)
+            return await self._append(own, timed, minlog, pending)
+
+    async def append_batch(self, batch: Sequence[QueuedRecords]) -> None:
+        """Store many requests' records in one transaction, each chained with its own time (write-behind)."""
+        events = [(event, item.recorded) for item in batch for event in item.events]
+        minlog = [entry for item in batch for entry in item.minlog]
+        pending = [flag for item in batch for flag in item.pending]
+        async with self.store.transaction() as tx:
+            await self._append(tx, events, minlog, pending)
 
     async def _append(
-        self, tx: Transaction, events: Sequence[Resource], minlog: Sequence[MinLogEntry], recorded: datetime
+        self,
+        tx: Transaction,
+        events: Sequence[tuple[Resource, datetime]],
+        minlog: Sequence[MinLogEntry],
+        pending: Sequence[PendingAccess] = (),
     ) -> list[AuditRecord]:
         added: list[AuditRecord] = []
         if events:
             state = await self._locked_state(tx)
             seq, prev = state.head_seq, state.head_hash
-            for event in events:
+            for event, recorded in events:
                 record = link(seq, prev, event, recorded)
-                await tx.fetch_all(_INSERT_RECORD, (record.seq, record.recorded, prev, record.hash, record.body))
                 added.append(record)
                 seq, prev = record.seq, record.hash
+            for chunk in chunks(added):
+                params = [v for r in chunk for v in (r.seq, r.recorded, r.prev_hash, r.hash, r.body)]
+                await tx.fetch_all(_INSERT_RECORDS + values_clause(len(chunk), 5), params)
             await tx.fetch_all(_SET_HEAD, (seq, prev))
-        for entry in minlog:
-            row = (entry.citizen, format_instant(entry.time), entry.correlation_id, msgspec.json.encode(entry))
-            await tx.fetch_all(_INSERT_MINLOG, row)
+        for entries in chunks(minlog):
+            params = [
+                value
+                for e in entries
+                for value in (e.citizen, format_instant(e.time), e.correlation_id, msgspec.json.encode(e))
+            ]
+            await tx.fetch_all(_INSERT_MINLOG + values_clause(len(entries), 4), params)
+        await write_pending(tx, pending)
         return added
 
     async def _locked_state(self, tx: Transaction) -> ChainState:

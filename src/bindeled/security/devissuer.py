@@ -80,77 +80,99 @@ class DemoUser:
 
 
 _HCP_SCOPE = "openid fhirUser user/*.cruds"
-_CITIZEN_SCOPE = "openid fhirUser patient/*.rs"
+_READ_SCOPE = "openid fhirUser user/*.rs"
+_CITIZEN_SCOPE = "openid fhirUser patient/*.rs patient/Patient.u patient/RelatedPerson.cud patient/Consent.cud"
+"""Citizens and proxies read their data, keep their card's editable part and manage their blocks and consents."""
+
+# Units of the synthetic Region Syddanmark SOR tree (``registry/synthetic.py``, default seed), so the demo's
+# users sit where the demo's SOR register puts them; ``tests/security/test_devissuer.py`` checks each one.
+_GP_PRACTICE = ("17459999999100", "Lægerne Havnegade 106, Odense C")
+_MEDICAL = ("10079999999100", "Odense Universitetshospital, Medicinsk afdeling, Odense")
+_SURGICAL_CLINIC = ("10129999999100", "Odense Universitetshospital, Kirurgisk afdeling, ambulatorium")
+_MICROBIOLOGY = ("10259999999100", "Odense Universitetshospital, Klinisk mikrobiologisk afdeling, Odense")
+_HOME_NURSING = ("12559999999100", "Odense Kommune, Hjemmesygeplejen")
+_HOME_CARE = ("12519999999100", "Odense Kommune, Hjemmeplejen Nord")
+
+
+def _staff(
+    username: str,
+    user_type: str,
+    name: str,
+    role: str,
+    unit: tuple[str, str],
+    system: tuple[str, str],
+    scope: str = _HCP_SCOPE,
+    **extra: str,
+) -> DemoUser:
+    claims = {"user_type": user_type, "name": name, "role": role, "sor": unit[0], "org_name": unit[1]}
+    claims |= {"system_name": system[0], "system_version": system[1], **extra}
+    return DemoUser(username, claims, scope)
+
+
+_EPJ, _HOSPITAL_EPJ, _CARE = ("DemoEPJ", "1.0"), ("DemoSP", "2.3"), ("DemoCare", "5.1")
 
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("admin", {"user_type": "operator", "name": "Demo Administrator", "admin": True}, "system/*.cruds"),
-    DemoUser(
+    _staff(
         "gp",
-        {
-            "user_type": "hcp",
-            "name": "Gitte Demo Praktiserende",
-            "role": "doctor",
-            "authorisation_id": "GP7K2",
-            "education_code": "7170",
-            "sor": "900000000000101",
-            "org_name": "Demo Lægehus Odense",
-            "system_name": "DemoEPJ",
-            "system_version": "1.0",
-        },
-        _HCP_SCOPE,
-    ),
-    DemoUser(
+        "hcp",
+        "Gitte Demo Praktiserende",
         "doctor",
-        {
-            "user_type": "hcp",
-            "name": "Henrik Demo Overlæge",
-            "role": "doctor",
-            "authorisation_id": "HD4M9",
-            "education_code": "7170",
-            "sor": "900000000000212",
-            "org_name": "Demo Sygehus, Medicinsk Afdeling",
-            "system_name": "DemoSP",
-            "system_version": "2.3",
-        },
-        _HCP_SCOPE,
+        _GP_PRACTICE,
+        _EPJ,
+        authorisation_id="GP7K2",
+        education_code="7170",
     ),
-    DemoUser(
+    _staff(
+        "doctor",
+        "hcp",
+        "Henrik Demo Overlæge",
+        "doctor",
+        _MEDICAL,
+        _HOSPITAL_EPJ,
+        authorisation_id="HD4M9",
+        education_code="7170",
+    ),
+    _staff(
         "nurse",
-        {
-            "user_type": "hcp",
-            "name": "Nanna Demo Sygeplejerske",
-            "role": "nurse",
-            "authorisation_id": "NS3B8",
-            "education_code": "5166",
-            "sor": "900000000000301",
-            "org_name": "Demo Kommune, Hjemmesygeplejen",
-            "system_name": "DemoCare",
-            "system_version": "5.1",
-        },
-        _HCP_SCOPE,
+        "hcp",
+        "Nanna Demo Sygeplejerske",
+        "nurse",
+        _HOME_NURSING,
+        _CARE,
+        authorisation_id="NS3B8",
+        education_code="5166",
+    ),
+    _staff("sosu", "trust_user", "Sara Demo Hjælper", "nspSundAssistR2", _HOME_CARE, _CARE),
+    _staff("secretary", "trust_user", "Signe Demo Lægesekretær", "secretary", _SURGICAL_CLINIC, _HOSPITAL_EPJ),
+    _staff(
+        "epidemiologist",
+        "hcp",
+        "Erik Demo Epidemiolog",
+        "epidemiologist",
+        _MICROBIOLOGY,
+        ("DemoSurveillance", "1.0"),
+        _READ_SCOPE,
+        authorisation_id="EP5R7",
+        education_code="7170",
+        purpose="SURVEILLANCE",
     ),
     DemoUser(
-        "sosu",
-        {
-            "user_type": "trust_user",
-            "name": "Sara Demo Hjælper",
-            "role": "nspSundAssistR2",
-            "sor": "900000000000301",
-            "org_name": "Demo Kommune, Hjemmesygeplejen",
-            "system_name": "DemoCare",
-            "system_version": "5.1",
-        },
+        "operator",
+        {"user_type": "operator", "name": "Ole Demo Driftsoperatør", "role": "platform_operator"},
         _HCP_SCOPE,
     ),
-    DemoUser("citizen", {"user_type": "citizen", "name": "Carl Demo Borger", "cpr": "0101709995"}, _CITIZEN_SCOPE),
+    DemoUser("citizen", {"user_type": "citizen", "name": "Carl Demo Borger", "cpr": "6101709995"}, _CITIZEN_SCOPE),
+    DemoUser("citizen2", {"user_type": "citizen", "name": "Dorthe Demo Borger", "cpr": "6203853712"}, _CITIZEN_SCOPE),
     DemoUser(
         "proxy",
-        {"user_type": "proxy", "name": "Pia Demo Fuldmagt", "cpr": "0202759996", "represents": ["0101709995"]},
+        {"user_type": "proxy", "name": "Pia Demo Fuldmagt", "cpr": "6202759996", "represents": ["6101709995"]},
         _CITIZEN_SCOPE,
     ),
 )
-"""The demo users (synthetic people; the CPR numbers are test numbers). Their SOR codes are outside SOR's
-real namespace; :meth:`DemoUser.at` moves a user to a unit of the demo's own SOR tree."""
+"""The demo users, one of every kind of caller (synthetic people). Their CPR numbers follow the
+day+60 rule for synthetic numbers, so none can be a real person's. The staff
+work at units of the synthetic SOR region; :meth:`DemoUser.at` moves a user to another unit."""
 
 
 def demo_user(username: str) -> DemoUser:

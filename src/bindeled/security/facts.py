@@ -17,10 +17,23 @@ from ..fhir.jsonio import Resource
 from .errors import AuthorInstitutionNotSor
 from .policy import Target
 
-__all__ = ["CPR_SYSTEM", "SOR_SYSTEM", "Resolver", "identifier_value", "require_sor_institution", "target_of"]
+__all__ = [
+    "CPR_SYSTEM",
+    "DISPLAY_SYSTEM",
+    "REFUSED_DISPLAY",
+    "SOR_SYSTEM",
+    "Resolver",
+    "identifier_value",
+    "is_refused_display",
+    "require_sor_institution",
+    "target_of",
+]
 
 CPR_SYSTEM = "urn:oid:1.2.208.176.1.2"
 SOR_SYSTEM = "urn:oid:1.2.208.176.1.1"
+DISPLAY_SYSTEM = "https://bindeled.dk/fhir/CodeSystem/display"
+REFUSED_DISPLAY = {"system": DISPLAY_SYSTEM, "code": "refused"}
+"""The ``meta.security`` label of data the citizen's view must not show (e.g. a result refused for display)."""
 
 Resolver = Callable[[str], str | None]
 """Maps a literal reference (``Patient/1``, ``Organization/2``) to a CPR number or SOR code."""
@@ -137,10 +150,23 @@ def _service_time(resource: Resource) -> datetime | None:
     return None
 
 
+def is_refused_display(resource: Resource) -> bool:
+    """Whether ``meta.security`` carries the ``refused`` display label."""
+    meta = resource.get("meta")
+    labels = meta.get("security") if isinstance(meta, dict) else None
+    if not isinstance(labels, list):
+        return False
+    return any(
+        isinstance(label, dict) and label.get("system") == DISPLAY_SYSTEM and label.get("code") == "refused"
+        for label in labels
+    )
+
+
 def target_of(resource: Resource, citizen_of: Resolver, sor_of: Resolver) -> Target:
     """The policy's view of ``resource``."""
     citizen, patient_ref = _patient(resource, citizen_of)
-    return Target(citizen, _organisation(resource, sor_of), _service_time(resource), patient_ref)
+    organisation, when = _organisation(resource, sor_of), _service_time(resource)
+    return Target(citizen, organisation, when, patient_ref, is_refused_display(resource))
 
 
 def require_sor_institution(identifier: Mapping[str, Any] | None, location: str) -> str:

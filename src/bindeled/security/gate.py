@@ -17,6 +17,7 @@ Headers read:
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -32,6 +33,8 @@ from .sinks import AuditSink
 from .tokens import TokenVerifier
 
 __all__ = ["Gate", "Headers", "header_map"]
+
+_PRINCIPAL_CACHE = 4096
 
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
@@ -65,16 +68,35 @@ class Gate:
     settings: PolicySettings = field(default_factory=PolicySettings)
     clock: Clock = field(default=utc_now)
 
+    _principals: OrderedDict[tuple[str, ...], Principal] = field(
+        default_factory=OrderedDict, init=False, repr=False, compare=False
+    )
+
     def authenticate(self, headers: Headers) -> Principal:
-        """The principal of a request; :class:`~.errors.TokenRejected` (401) or ``ContextMissing`` (400)."""
+        """The principal of a request; :class:`~.errors.TokenRejected` (401) or ``ContextMissing`` (400).
+
+        The token is verified on every call (its signature from the verifier's cache, its times anew);
+        the principal built from the same token and the same per-request headers is remembered.
+        """
         found = header_map(headers)
-        claims, issuer = self.verifier.verified(_bearer(found))
+        token = _bearer(found)
+        claims, issuer = self.verifier.verified(token)
         request = {
             "purpose": found.get("x-purpose-of-use", ""),
             "emergency": found.get("x-emergency-access", "").lower(),
             "emergency_reason": found.get("x-emergency-reason", ""),
         }
-        return principal_from_claims(claims, {k: v for k, v in request.items() if v}, allow_admin=issuer.admin_claims)
+        key = (token, *request.values())
+        principal = self._principals.get(key)
+        if principal is None:
+            extra = {k: v for k, v in request.items() if v}
+            principal = principal_from_claims(claims, extra, allow_admin=issuer.admin_claims)
+            self._principals[key] = principal
+            if len(self._principals) > _PRINCIPAL_CACHE:
+                self._principals.popitem(last=False)
+        else:
+            self._principals.move_to_end(key)
+        return principal
 
     def session(self, principal: Principal, correlation_id: str, request_id: str | None = None) -> Session:
         """The guard for one request of ``principal``."""

@@ -14,11 +14,20 @@ from typing import Any
 from ..errors import BindeledError
 from ..fhir.jsonio import Resource
 from ..store.base import Store, StoredResource, Transaction
+from ..store.guard import NoGuard, current_guard
 from .errors import AccessRefused
-from .facts import CPR_SYSTEM, SOR_SYSTEM, identifier_value, target_of
+from .facts import CPR_SYSTEM, DISPLAY_SYSTEM, SOR_SYSTEM, identifier_value, target_of
+from .policy import sees_refused_display
+from .principal import Principal
+from .roles import is_operator
 from .session import Session
 
-__all__ = ["RequestGuard"]
+__all__ = ["RequestGuard", "current_principal", "require_admin", "require_operator"]
+
+_REFUSED_LABEL_EXISTS = (
+    "SELECT 1 FROM search_token WHERE param = '_security' AND system = $1 AND code = 'refused' LIMIT 1"
+)
+_PROBE_REFUSED = "Chained and _has search parameters are not available to this user"
 
 
 def _references(node: Any, out: set[str]) -> None:
@@ -95,9 +104,43 @@ class RequestGuard:
             return
         now = self.session.now
         if any(block.active and block.valid.contains(now) for block in self.session.registers.blocks):
-            raise AccessRefused(
-                "Chained and _has search parameters are not available to this user", "search_probe_refused"
-            )
+            raise AccessRefused(_PROBE_REFUSED, "search_probe_refused")
+        if await self._refused_display_hidden():
+            raise AccessRefused(_PROBE_REFUSED, "search_probe_refused")
+
+    async def _refused_display_hidden(self) -> bool:
+        """Whether data labelled ``refused`` for display exists that this principal may not see.
+
+        Such data is hidden from the results, but a chain or ``_has`` through it would tell it exists.
+        """
+        if sees_refused_display(self.session.principal, self.session.settings):
+            return False
+        return bool(await self.store.fetch_all(_REFUSED_LABEL_EXISTS, [DISPLAY_SYSTEM]))
 
     async def finish(self, status: int, tx: Transaction | None = None, error: BindeledError | None = None) -> None:
         await self.session.finish(status=status, tx=tx, error=error)
+
+
+def current_principal() -> Principal | None:
+    """The principal of the request being served (None outside a gated request, or with security off)."""
+    try:
+        guard = current_guard()
+    except NoGuard:
+        return None
+    return guard.session.principal if isinstance(guard, RequestGuard) else None
+
+
+def require_admin() -> Principal | None:
+    """Refuse (403 ``admin_only``) unless the request is an administrator's; None when security is off."""
+    principal = current_principal()
+    if principal is not None and not principal.admin:
+        raise AccessRefused("Only administrators may use this endpoint", "admin_only")
+    return principal
+
+
+def require_operator() -> Principal | None:
+    """Refuse (403 ``operator_only``) unless the request is an operator's or an administrator's."""
+    principal = current_principal()
+    if principal is not None and not is_operator(principal):
+        raise AccessRefused("Only platform operators may use this endpoint", "operator_only")
+    return principal

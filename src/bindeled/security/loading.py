@@ -1,9 +1,10 @@
 """Building the gate's registers snapshot from what the store holds.
 
 Citizens' blocks and positive consents are FHIR ``Consent`` resources (see ``consent.py``); whether a
-SOR unit lies below another comes from the stored SOR ``Organization`` resources (``partOf``). The
-snapshot is rebuilt at start-up and after every change to a Consent or an Organization, so the next
-request is decided on the new directives.
+SOR unit lies below another comes from the stored SOR ``Organization`` resources (``partOf``); the
+authorisation snapshot, trust agreements, delegations and treatment relations come from the
+administered registers (``register_store.py``). The snapshot is rebuilt at start-up and after every
+change to any of them, so the next request is decided on the new state.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..fhir.jsonio import Resource
 from ..store.base import Store, StoredResource
 from .consent import directives_from_consent
 from .facts import CPR_SYSTEM, SOR_SYSTEM, identifier_value
+from .register_store import RegisterStore
 from .registers import Block, Consent, IsWithin, Registers
 
 __all__ = ["load_registers", "registers_marker", "sor_containment"]
@@ -45,14 +47,14 @@ async def _all_current(store: Store, resource_type: str) -> list[StoredResource]
 
 
 async def registers_marker(store: Store) -> tuple[object, ...]:
-    """A cheap fingerprint of the stored Consents and Organizations: rebuild only when it changes."""
+    """A cheap fingerprint of the stored Consents, Organizations and registers: rebuild only when it changes."""
     p = "$1, $2" if store.dialect == "postgresql" else "?, ?"
     rows = await store.fetch_all(
         f"SELECT res_type, count(*), max(last_updated), sum(version) FROM resources WHERE res_type IN ({p}) "
         "GROUP BY res_type ORDER BY res_type",
         ["Consent", "Organization"],
     )
-    return tuple(tuple(row) for row in rows)
+    return (*(tuple(row) for row in rows), ("registers", await RegisterStore(store).version()))
 
 
 def sor_containment(organizations: Sequence[Resource]) -> IsWithin:
@@ -79,7 +81,8 @@ def sor_containment(organizations: Sequence[Resource]) -> IsWithin:
 
 
 async def load_registers(store: Store, base: Registers) -> Registers:
-    """``base`` (authorisations, trust agreements, …) plus the stored Consents' blocks and consents."""
+    """``base`` plus the administered registers and the stored Consents' blocks and consents."""
+    base = await RegisterStore(store).registers(base)
     organizations = [s.resource() for s in await _all_current(store, "Organization")]
     consents = [s.resource() for s in await _all_current(store, "Consent")]
     patients: dict[str, str | None] = {}

@@ -9,14 +9,16 @@ emergency access), so a search can pay for it once and run the per-item half for
 Three effects:
 
 * ``allow`` — return the data and write MinLog (when the target is a citizen's);
-* ``hide``  — leave the item out as if it did not exist: a citizen's block, or another citizen's
-  data asked for by a citizen. No hint, no MinLog entry; a read by id becomes 404;
+* ``hide``  — leave the item out as if it did not exist: a citizen's block, another citizen's
+  data asked for by a citizen, or a result labelled ``refused`` for display (only statutory
+  surveillance and administrators see those). No hint, no MinLog entry; a read by id becomes 404;
 * ``refuse`` — 400 or 403 with a reason code (:meth:`Decision.error`).
 
-Order of the checks (first failure wins): context (400) → scopes → purpose covers the type and the
-interaction → who the user is (authorisation, else trust agreement; FMK writes need a doctor) →
-emergency access only for authorised professionals → writes reserved for a profession (FMK prescribing)
-need it, or a delegation from a responsible user who has it → per citizen: own data (citizens, proxies),
+Order of the checks (first failure wins): context (400) → scopes → role limits (``roles.py``) →
+purpose covers the type and the interaction → who the user is (authorisation, else trust agreement;
+FMK writes need a doctor) → emergency access only for authorised professionals → writes reserved for
+a profession (FMK prescribing) need it, or a delegation from a responsible user who has it →
+refused-display labels hide (except for surveillance) → per citizen: own data (citizens, proxies),
 operators see none, consents beat blocks, emergency access beats blocks, blocks hide, treatment
 relation (flagged ``pending_verification`` without evidence, refused in strict mode).
 """
@@ -33,6 +35,7 @@ from .errors import AccessRefused, ContextMissing
 from .principal import Principal, require_data_context
 from .purposes import DEFAULT_PURPOSE_RULES, PurposeRule
 from .registers import REVIEW_INTERVAL, Block, Registers
+from .roles import DEFAULT_ROLE_RULES, RoleRule, role_refusal
 from .scopes import INTERACTION_PERMISSION, Context
 
 __all__ = [
@@ -45,6 +48,7 @@ __all__ = [
     "Target",
     "decide",
     "decide_access",
+    "sees_refused_display",
 ]
 
 Effect = Literal["allow", "hide", "refuse"]
@@ -81,6 +85,8 @@ class Target:
     """When the service the data records took place (for period blocks)."""
     patient_ref: str | None = field(default=None, compare=False)
     """The citizen's Patient reference (``Patient/123``), for the audit trail (which never holds CPR numbers)."""
+    refused_display: bool = False
+    """The resource carries the ``refused`` display label: hidden from clinicians' and citizens' views."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,7 @@ class PolicySettings:
     review_interval: timedelta = REVIEW_INTERVAL
     """How old a trust agreement's last user review may be."""
     purposes: Mapping[str, PurposeRule] = field(default_factory=lambda: DEFAULT_PURPOSE_RULES)
+    roles: Mapping[str, RoleRule] = field(default_factory=lambda: DEFAULT_ROLE_RULES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +149,9 @@ def decide_access(
     contexts: tuple[Context, ...] = ("system",) if principal.user_type == "system" else ("patient", "user")
     if not principal.scopes.allows(action.resource_type, action.interaction, contexts):
         return _refuse("scope_insufficient")
+    role_reason = role_refusal(principal, action.resource_type, settings.roles)
+    if role_reason is not None:
+        return _refuse(role_reason)
     if principal.user_type in ("citizen", "proxy", "operator"):
         return _emergency(principal) or Decision("allow", principal.user_type)
     return _purpose(principal, action, settings) or _staff(principal, action, registers, now, settings)
@@ -234,7 +244,15 @@ def decide(
     """The whole decision for one target. ``access`` may pass in an earlier :func:`decide_access` result."""
     settings = settings or PolicySettings()
     access = access or decide_access(principal, action, registers, now, settings)
-    if not access.allowed or target.citizen is None or principal.admin:
+    if not access.allowed or principal.admin:
+        return access
+    if (
+        target.refused_display
+        and action.interaction in READ_INTERACTIONS
+        and not sees_refused_display(principal, settings)
+    ):
+        return Decision("hide", "refused_display")
+    if target.citizen is None:
         return access
     return _citizen(principal, action, target, target.citizen, registers, now, settings, access)
 
@@ -263,6 +281,16 @@ def _citizen(
     if kind == "system" or not rule.needs_relation or principal.emergency:
         return access.with_flags("emergency") if principal.emergency else access
     return _relation(principal, citizen, registers, now, settings, access)
+
+
+def sees_refused_display(principal: Principal, settings: PolicySettings) -> bool:
+    """Only administrators and purposes that are no view of the citizen (surveillance) see refused-display data."""
+    if principal.admin:
+        return True
+    if principal.user_type in ("citizen", "proxy", "operator"):
+        return False
+    rule = settings.purposes.get(principal.purpose or "")
+    return rule is not None and rule.sees_refused_display
 
 
 def _not_yours(action: Action) -> Decision:

@@ -27,6 +27,8 @@ class PurposeRule:
     """Health-professional access needs treatment-relation evidence (§42a)."""
     education_codes: frozenset[str] = frozenset()
     """Writes need one of these education codes (FMK prescribing: doctors); empty: any authorised user."""
+    sees_refused_display: bool = False
+    """Reads include resources labelled ``refused`` for display (statutory surveillance only)."""
 
     def covers(self, resource_type: str) -> bool:
         return "*" in self.resource_types or resource_type in self.resource_types
@@ -58,6 +60,7 @@ DEFAULT_PURPOSE_RULES: Mapping[str, PurposeRule] = {
         _types("DiagnosticReport", "Observation", "Specimen", "Encounter", "EpisodeOfCare", "Procedure", "Condition"),
         blocks_apply=False,
         needs_relation=False,
+        sees_refused_display=True,
     ),
 }
 """The purposes of DOMAIN §3 and what they reach."""

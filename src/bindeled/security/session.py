@@ -21,6 +21,7 @@ from ..errors import BindeledError
 from ..store.base import Clock, Transaction
 from .audit import Outcome, build_audit_event
 from .minlog import MinLogCollector
+from .pending import pending_access
 from .policy import Action, Decision, PolicySettings, Target, decide, decide_access
 from .principal import Principal
 from .registers import Registers
@@ -52,6 +53,8 @@ class Session:
     _access: dict[Action, Decision] = field(default_factory=dict, init=False)
     _minlog: MinLogCollector | None = field(default=None, init=False)
     _patients: dict[str, None] = field(default_factory=dict, init=False)
+    _unverified: dict[str, str | None] = field(default_factory=dict, init=False)
+    """Citizens reached without treatment-relation evidence, with their Patient reference."""
     _last: Action | None = field(default=None, init=False)
     _refusal: str | None = field(default=None, init=False)
     _finished: bool = field(default=False, init=False)
@@ -111,6 +114,9 @@ class Session:
             self.collector.add(target.citizen, interaction, resource_type)
         if target.patient_ref is not None:
             self._patients[target.patient_ref] = None
+        unverified = "pending_verification" in decision.flags and target.citizen is not None
+        if unverified and self._unverified.get(str(target.citizen)) is None:
+            self._unverified[str(target.citizen)] = target.patient_ref
 
     def _refused(self, decision: Decision) -> BindeledError:
         if decision.effect == "refuse":
@@ -138,4 +144,9 @@ class Session:
             request_id=self.request_id,
         )
         entries = self.collector.entries(self.now) if status < 400 else []
-        await self.sink.append([event], entries, recorded=self.now, tx=tx)
+        pending = [
+            pending_access(self.principal, citizen, ref, self.now, self.correlation_id)
+            for citizen, ref in self._unverified.items()
+            if status < 400
+        ]
+        await self.sink.append([event], entries, recorded=self.now, tx=tx, pending=pending)

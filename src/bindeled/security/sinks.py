@@ -16,6 +16,7 @@ from ..fhir.jsonio import Resource
 from ..store.base import Transaction
 from .audit import AuditRecord, ChainState, ChainVerifier, VerifyResult, format_instant, link
 from .minlog import MINLOG_RETENTION, MinLogEntry
+from .pending import PendingAccess
 
 __all__ = ["AUDIT_RETENTION", "AuditSink", "InMemoryAuditSink", "PurgeCounts", "purge_expired", "verify_chain"]
 
@@ -38,8 +39,10 @@ class AuditSink(Protocol):
         *,
         recorded: datetime,
         tx: Transaction | None = None,
+        pending: Sequence[PendingAccess] = (),
     ) -> list[AuditRecord]:
-        """Chain ``events`` after the current head and store them with ``minlog``; inside ``tx`` when given."""
+        """Chain ``events`` after the current head and store them with ``minlog`` and the pending-verification
+        flags; inside ``tx`` when given."""
         ...
 
     async def chain_state(self) -> ChainState:
@@ -65,6 +68,7 @@ class InMemoryAuditSink:
     def __init__(self) -> None:
         self.chain: list[AuditRecord] = []
         self.entries: list[MinLogEntry] = []
+        self.pending: list[PendingAccess] = []
         self.state = ChainState()
 
     async def append(
@@ -74,6 +78,7 @@ class InMemoryAuditSink:
         *,
         recorded: datetime,
         tx: Transaction | None = None,
+        pending: Sequence[PendingAccess] = (),
     ) -> list[AuditRecord]:
         added: list[AuditRecord] = []
         seq, prev = self.state.head_seq, self.state.head_hash
@@ -83,6 +88,7 @@ class InMemoryAuditSink:
             seq, prev = record.seq, record.hash
         self.chain.extend(added)
         self.entries.extend(minlog)
+        self.pending.extend(pending)
         self.state = ChainState(self.state.anchor_seq, self.state.anchor_hash, seq, prev)
         return added
 
@@ -111,15 +117,20 @@ class InMemoryAuditSink:
 
 
 async def verify_chain(sink: AuditSink, *, page: int = 1000) -> VerifyResult:
-    """Walk the whole stored chain (``bindeled audit verify``) and report the first bad record."""
+    """Walk the whole stored chain (``bindeled audit verify``) and report the first bad record.
+
+    The chain is checked up to the head read at the start: records appended while the walk runs
+    (a live server keeps auditing) belong to the next check, not to this one.
+    """
     verifier = ChainVerifier(await sink.chain_state())
-    after = verifier.state.anchor_seq
+    after, head = verifier.state.anchor_seq, verifier.state.head_seq
     while True:
-        batch = await sink.records(after, page)
+        fetched = await sink.records(after, page)
+        batch = [record for record in fetched if record.seq <= head]
         failure = verifier.feed(batch)
         if failure is not None:
             return failure
-        if len(batch) < page:
+        if len(fetched) < page or len(batch) < len(fetched):
             return verifier.finish()
         after = batch[-1].seq
 
