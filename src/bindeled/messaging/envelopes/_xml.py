@@ -7,28 +7,20 @@ from typing import Any
 from lxml import etree
 
 from ...errors import InvalidRequest
+from ...fhir._xmlsafe import UnsafeXml, parse_untrusted
 
 __all__ = ["parse", "text"]
-
-
-def _parser() -> Any:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-    )
 
 
 def parse(data: bytes) -> Any:
     """The root element; a DOCTYPE, an entity or malformed XML is an :class:`InvalidRequest`."""
     try:
-        root = etree.fromstring(data, _parser())
+        return parse_untrusted(data)
+    except UnsafeXml as unsafe:
+        text = "Envelopes with a DOCTYPE are refused" if unsafe.what == "doctype" else "Entity references are refused"
+        raise InvalidRequest(text, location=("envelope",)) from None
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise InvalidRequest(f"The envelope is not well-formed XML: {exc}", location=("envelope",)) from None
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise InvalidRequest("Envelopes with a DOCTYPE are refused", location=("envelope",))
-    if any(isinstance(node, etree._Entity) for node in root.iter()):
-        raise InvalidRequest("Entity references are refused", location=("envelope",))
-    return root
 
 
 def text(element: Any, path: str, namespaces: dict[str, str]) -> str | None:
