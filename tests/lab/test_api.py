@@ -18,6 +18,7 @@ def test_lab_public_names() -> None:
             "QuarantineRecord",
             "QuarantineStatus",
             "ResultSink",
+            "StoreSink",
             "SyntheticCase",
             "Version",
             "decide",

@@ -36,7 +36,7 @@ _BUNDLE_TYPES = {"collection", "transaction", "batch", "message"}
 
 async def receive_fhir_bundle(bundle: Resource, sink: ResultSink, *, codes: CodeMap | None = None) -> list[Outcome]:
     """Store every DiagnosticReport of ``bundle`` as a version; returns one outcome per report."""
-    return [await sink.store(result) for result in map_fhir_bundle(bundle, codes)]
+    return await sink.store_all(map_fhir_bundle(bundle, codes))
 
 
 def map_fhir_bundle(bundle: Resource, codes: CodeMap | None = None) -> list[MappedResult]:

@@ -82,7 +82,7 @@ async def _accept(message: er7.Message, sink: ResultSink, codes: CodeMap | None)
     header = mapped.header
     if await sink.seen(header.laboratory, header.control_id):
         return Ack(AckCode.ACCEPT, header.control_id, text="duplicate", duplicate=True, answering=message.msh)
-    outcomes = [await sink.store(result) for result in mapped.results]
+    outcomes = await sink.store_all(mapped.results)
     duplicate = all(outcome is Outcome.DUPLICATE for outcome in outcomes)
     return Ack(AckCode.ACCEPT, header.control_id, duplicate=duplicate, answering=message.msh)
 

@@ -1,7 +1,7 @@
 """Where intake hands mapped results: the :class:`ResultSink` Protocol and an in-memory implementation.
 
-The store-backed sink lives with the store wiring; :class:`MemorySink` is the reference behaviour that
-tests (and the demo) use. A sink must make :meth:`ResultSink.store` atomic per :class:`ResultKey`
+The store-backed sink is :class:`~bindeled.lab.store_sink.StoreSink`; :class:`MemorySink` is the
+reference behaviour that the library tests use. A sink must make :meth:`ResultSink.store` atomic per :class:`ResultKey`
 (a transaction or a lock): it records the version and decides, with :func:`corrections.decide`, whether
 it becomes the current one, so two deliveries racing on two connections cannot both become current.
 """
@@ -9,6 +9,7 @@ it becomes the current one, so two deliveries racing on two connections cannot b
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Protocol
 
 from bindeled.lab.corrections import Outcome, Version, decide
@@ -31,6 +32,10 @@ class ResultSink(Protocol):
         Must be atomic per key, and idempotent: a result whose (key, control id) is already stored
         returns :attr:`Outcome.DUPLICATE` and stores nothing.
         """
+        ...
+
+    async def store_all(self, results: Sequence[MappedResult]) -> list[Outcome]:
+        """Store the results of one message together (one transaction); one outcome per result."""
         ...
 
     async def current(self, key: ResultKey) -> MappedResult | None:
@@ -82,6 +87,9 @@ class MemorySink:
             if outcome is Outcome.CURRENT:
                 self._current[result.key] = result
             return outcome
+
+    async def store_all(self, results: Sequence[MappedResult]) -> list[Outcome]:
+        return [await self.store(result) for result in results]
 
     async def current(self, key: ResultKey) -> MappedResult | None:
         return self._current.get(key)

@@ -1,10 +1,12 @@
 """Realistic synthetic ORU^R01 microbiology messages, for tests and the demo.
 
-Everything here is invented: CPR numbers have valid dates but belong to nobody, laboratory SOR codes and
-local codes are made up (see ``codes.csv``), and MIC values and S/I/R categories are illustrative, not
-EUCAST breakpoints. A :class:`SyntheticCase` is one analysis of one sample; it renders its preliminary,
-final and corrected versions with the same (laboratory, sample number, analysis), which is what
-correction handling needs.
+Everything here is invented: CPR numbers use the day of month plus 60 (substitute numbers, never a
+real person's), laboratory SOR codes and local codes are made up (see ``codes.csv``), and MIC values
+and S/I/R categories are illustrative, not EUCAST breakpoints. A :class:`SyntheticCase` is one
+analysis of one sample; it renders its preliminary, final and corrected versions with the same
+(laboratory, sample number, analysis), which is what correction handling needs. A case taken during
+a hospital stay carries a ``PV1`` with the ward and the admission time. Streams for given citizens,
+with hospital-onset cases and a seeded outbreak, are in :mod:`bindeled.lab.demo_results`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from datetime import UTC, date, datetime, timedelta
 
 from bindeled.lab.hl7v2.er7 import DEFAULT_ENCODING, Field, Message, Segment, serialise
 
-__all__ = ["LABORATORIES", "Susceptibility", "SyntheticCase", "synthetic_case", "synthetic_stream"]
+__all__ = [
+    "LABORATORIES",
+    "ORGANISMS",
+    "Susceptibility",
+    "SyntheticCase",
+    "panel",
+    "synthetic_case",
+    "synthetic_stream",
+]
 
 LABORATORIES = ("999000000000011", "999000000000028", "999000000000035")
 """Synthetic SOR codes of three clinical microbiology departments."""
@@ -26,7 +36,7 @@ _ANALYSES = {
     "urine": ("URIN-D", "Urindyrkning", "URIN", "Midtstraalsurin"),
     "cdiff": ("CDIF-TOX", "C. difficile toksin", "FAE", "Faeces"),
 }
-_ORGANISMS = {
+ORGANISMS = {
     "blood": (("ECOL", "Escherichia coli"), ("SAUR", "Staphylococcus aureus"), ("KPNE", "Klebsiella pneumoniae")),
     "urine": (("ECOL", "Escherichia coli"), ("KPNE", "Klebsiella pneumoniae"), ("EFAE", "Enterococcus faecalis")),
 }
@@ -69,6 +79,10 @@ class SyntheticCase:
     cfu_per_ml: int | None = None
     panel: tuple[Susceptibility, ...] = ()
     toxin_positive: bool = False
+    ward: str = ""
+    """The ward the patient was admitted to when sampled ('' for a sample taken outside hospital)."""
+    admitted: datetime | None = None
+    """When that admission started (``PV1-44``)."""
 
     @property
     def analysis(self) -> str:
@@ -104,10 +118,12 @@ class SyntheticCase:
                 Field.of(self.sex),
             ),
         )
+        visit = [_pv1(self.ward, self.admitted)] if self.admitted is not None else []
         received = self.collected + timedelta(hours=3)
         obr = _obr(self.sample_number, (code, name), self.collected, received, sent, status)
         spm = _spm(self.sample_number, (material, material_name), self.collected, received)
-        return [pid, Segment("ORC", (Field.of("RE"), Field.of(f"R{self.sample_number}"))), obr, *self._obx(status), spm]
+        orc = Segment("ORC", (Field.of("RE"), Field.of(f"R{self.sample_number}")))
+        return [pid, *visit, orc, obr, *self._obx(status), spm]
 
     def _obx(self, status: str) -> list[Segment]:
         result_status = "C" if status == "C" else ("F" if status == "F" else "P")
@@ -137,6 +153,14 @@ def _obx_segment(index: int, row: tuple[str, Field, Field, str, str, str], statu
     fields += [Field.of(unit), Field(), Field.of(flag), Field(), Field(), Field.of(status)]
     fields += [Field(), Field(), Field(), Field(), Field(), Field.of(method)]
     return Segment("OBX", tuple(fields))
+
+
+def _pv1(ward: str, admitted: datetime) -> Segment:
+    """An inpatient visit: ``PV1-2`` I, ``PV1-3`` the ward, ``PV1-44`` the admission time."""
+    fields = [Field()] * 44
+    fields[0], fields[1], fields[2] = Field.of("1"), Field.of("I"), Field.of(ward)
+    fields[43] = Field.of(_dtm(admitted))
+    return Segment("PV1", tuple(fields))
 
 
 def _msh(laboratory: str, sent: datetime, control_id: str) -> Segment:
@@ -170,9 +194,10 @@ def _dtm(value: datetime) -> str:
 
 
 def _birth(cpr: str) -> str:
-    year = int(cpr[4:6])
+    """``PID-7`` from a CPR number (a day of month over 60 is a substitute number's)."""
+    year, day = int(cpr[4:6]), int(cpr[0:2])
     century = 2000 if year <= 25 else 1900
-    return f"{century + year:04d}{cpr[2:4]}{cpr[0:2]}"
+    return f"{century + year:04d}{cpr[2:4]}{day - 60 if day > 60 else day:02d}"
 
 
 def _cpr(rng: random.Random) -> tuple[str, str]:
@@ -180,10 +205,11 @@ def _cpr(rng: random.Random) -> tuple[str, str]:
     seventh = rng.choice("0123") if born.year < 2000 else "4"
     serial = seventh + f"{rng.randrange(0, 1000):03d}"
     sex = "F" if int(serial[-1]) % 2 == 0 else "M"
-    return born.strftime("%d%m%y") + serial, sex
+    return f"{born.day + 60:02d}{born:%m%y}" + serial, sex
 
 
-def _panel(rng: random.Random, organism: str) -> tuple[Susceptibility, ...]:
+def panel(rng: random.Random, organism: str) -> tuple[Susceptibility, ...]:
+    """A random MIC panel for ``organism`` (illustrative values and categories, not EUCAST breakpoints)."""
     out = []
     for antibiotic in _PANELS[organism]:
         index = rng.randrange(len(_MICS))
@@ -198,7 +224,7 @@ def synthetic_case(rng: random.Random, kind: str | None = None, when: datetime |
     kind = kind or rng.choice(("blood", "blood", "urine", "urine", "urine", "cdiff"))
     cpr, sex = _cpr(rng)
     collected = (when or datetime(2026, 1, 1, tzinfo=UTC)) + timedelta(minutes=rng.randrange(0, 60 * 24 * 300))
-    organism = None if kind == "cdiff" or rng.random() < 0.15 else rng.choice(_ORGANISMS[kind])
+    organism = None if kind == "cdiff" or rng.random() < 0.15 else rng.choice(ORGANISMS[kind])
     return SyntheticCase(
         laboratory=rng.choice(LABORATORIES),
         sample_number=f"{rng.randrange(10**9, 10**10)}",
@@ -210,7 +236,7 @@ def synthetic_case(rng: random.Random, kind: str | None = None, when: datetime |
         collected=collected.replace(second=0, microsecond=0),
         organism=organism,
         cfu_per_ml=rng.choice((10_000, 100_000, 1_000_000)) if kind == "urine" and organism else None,
-        panel=_panel(rng, organism[0]) if organism else (),
+        panel=panel(rng, organism[0]) if organism else (),
         toxin_positive=kind == "cdiff" and rng.random() < 0.3,
     )
 

@@ -23,7 +23,7 @@ ids. Errors are :class:`Hl7Error` naming segment, sequence and field; no value e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ __all__ = [
     "MappedMessage",
     "MappedResult",
     "ResultKey",
+    "display_refused",
     "map_oru_r01",
     "read_header",
 ]
@@ -100,6 +101,8 @@ class MappedResult:
     """Specimen, DiagnosticReport, then the Observations; all reference ``patient``."""
     unmapped: tuple[str, ...] = ()
     """Local codes that have no row in the code map (for the unmapped-codes report)."""
+    display_refused: bool = False
+    """The citizen has refused display of this result (an ``ARV`` segment; see :func:`display_refused`)."""
 
     @property
     def report(self) -> Resource:
@@ -156,8 +159,35 @@ def map_oru_r01(message: Message, codes: CodeMap | None = None) -> MappedMessage
     ctx = Context(header.laboratory, codes or default_code_map())
     pid, groups = _split_groups(ctx, message)
     patient = _patient(ctx, pid, header)
-    results = tuple(_map_group(ctx, header, patient, group) for group in groups)
+    everything_refused = display_refused(_patient_group(message))
+    results = tuple(
+        _refused(_map_group(ctx, header, patient, group), everything_refused or display_refused(group))
+        for group in groups
+    )
     return MappedMessage(header, results)
+
+
+def display_refused(segments: list[Segment]) -> bool:
+    """Whether ``segments`` hold an access restriction (``ARV``, HL7 v2.6+) that is in force.
+
+    An ``ARV`` whose ``ARV-3`` (access restriction value) is given and whose ``ARV-2`` (action) is not
+    ``D`` (delete) means the citizen refused display: in the patient group it covers every result of
+    the message, after an ``OBR`` only that result.
+    """
+    return any(s.id == "ARV" and s.field(3).value and s[2] != "D" for s in segments)
+
+
+def _patient_group(message: Message) -> list[Segment]:
+    segments: list[Segment] = []
+    for seg in message.segments:
+        if seg.id == "OBR":
+            break
+        segments.append(seg)
+    return segments
+
+
+def _refused(result: MappedResult, refused: bool) -> MappedResult:
+    return replace(result, display_refused=True) if refused else result
 
 
 def _split_groups(ctx: Context, message: Message) -> tuple[Segment, list[list[Segment]]]:
@@ -171,7 +201,7 @@ def _split_groups(ctx: Context, message: Message) -> tuple[Segment, list[list[Se
             pid = seg
         elif seg.id == "OBR":
             groups.append([seg])
-        elif seg.id in ("OBX", "SPM", "NTE") and groups:
+        elif seg.id in ("OBX", "SPM", "NTE", "ARV") and groups:
             groups[-1].append(seg)
         elif seg.id == "OBX":
             raise Hl7Error("an OBX comes before any OBR", ctx.where(seg), ErrorCode.SEGMENT_SEQUENCE)
@@ -212,11 +242,16 @@ def _find_cpr(ctx: Context, pid: Segment, repetitions: tuple[Any, ...]) -> str:
 
 
 def _valid_cpr(text: str) -> bool:
-    """Ten digits whose first six are a date (29 February accepted in any year; no modulus-11 check)."""
+    """Ten digits whose first six are a date (29 February accepted in any year; no modulus-11 check).
+
+    A day of month plus 60 is accepted too: substitute numbers (erstatnings-CPR) and bindeled's
+    synthetic citizens are written that way.
+    """
     if not _CPR.match(text):
         return False
+    day = int(text[0:2])
     try:
-        date(2000, int(text[2:4]), int(text[0:2]))
+        date(2000, int(text[2:4]), day - 60 if day > 60 else day)
     except ValueError:
         return False
     return True
