@@ -6,11 +6,19 @@
 The data are generated vectorised with numpy (a few GB of memory at full size) and written as
 Parquet. Each measurement runs in a fresh process so its peak RSS is its own; the baseline reads
 every column of every file once with DuckDB, the floor any engine pays to look at the data.
+
+Two more runs cover the production path: the same data laid out as a surveillance extract
+(``bindeled.surveillance.extract``: versions resolved and retractions applied as of the cut-off) and
+turned into a report (rates per region and month, outbreak signals, CSV + HTML + PDF); and the
+extract itself, reading ``--store-reports`` lab reports out of a SQLite store's history into Parquet,
+beside a plain scan of the same history rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import multiprocessing as mp
 import os
 import resource
@@ -76,12 +84,13 @@ def _contacts(rng: np.random.Generator, n: int, patients: int) -> tuple[pl.DataF
         {
             "patient": patient[rows],
             "stay_id": np.arange(rows.size),
+            "contact_id": rows,
             "ward": _codes("W", department[rows] * 4 + k),
             "start": _instants(start[rows] + (span * frac_lo).astype(np.int64)),
             "end": _instants(start[rows] + (span * frac_hi).astype(np.int64)),
             "received_at": _instants(start[rows] + US_HOUR),
         }
-    ).with_columns(pl.col("stay_id").cast(pl.String))
+    ).with_columns(pl.col("stay_id").cast(pl.String), pl.col("contact_id").cast(pl.String))
     return contacts, stays
 
 
@@ -164,6 +173,55 @@ def run_haiba(directory: str) -> dict[str, float]:
     }
 
 
+CUTOFF = datetime(2025, 2, 1, tzinfo=UTC)
+
+
+def to_extract_layout(directory: Path) -> Path:
+    """The generated files as a surveillance extract folder (one part per frame), reaching ``CUTOFF``."""
+    from bindeled.surveillance.extract import layout
+
+    folder = directory / "extract"
+    frames = {name: pl.read_parquet(directory / f"{name}.parquet") for name in ("lab_results", "contacts", "stays")}
+    persons = pl.read_parquet(directory / "persons.parquet").join(
+        pl.read_parquet(directory / "deaths.parquet"), on="patient", how="left"
+    )
+    received = pl.lit(YEAR).dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+    extra = {
+        "lab_results": [pl.col("sample_id").alias("report"), pl.lit(value=False).alias("retracted")],
+        "contacts": [pl.lit(value=False).alias("retracted")],
+        "stays": [],
+    }
+    for name, frame in frames.items():
+        path = layout.part_path(folder, name, None)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        columns = list(layout.FRAMES[name])
+        frame.with_columns(pl.col("patient").cast(pl.String), *extra[name]).select(columns).write_parquet(path)
+    persons = persons.select(
+        pl.col("patient").cast(pl.String),
+        "birth_date",
+        municipality=(pl.col("patient") % 98 + 101).cast(pl.String),
+        died_at="died_at",
+        received_at=received,
+    )
+    path = layout.part_path(folder, "persons", None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    persons.write_parquet(path)
+    layout.write_high_water(folder, CUTOFF)
+    return folder
+
+
+def run_reports(directory: str) -> dict[str, float]:
+    """Extract as of the cut-off → report per region and month → CSV, HTML and PDF."""
+    from bindeled.surveillance.extract import load_extract
+    from bindeled.surveillance.reports import build_report, render
+
+    began = time.perf_counter()
+    extract = load_extract(Path(directory) / "extract", CUTOFF)
+    report = build_report(extract, level="region", period="month")
+    sizes = [len(render(report, fmt)[0]) for fmt in ("csv", "html", "pdf")]
+    return {"seconds": time.perf_counter() - began, "signals": len(report.signals), "bytes": sum(sizes)}
+
+
 def run_duckdb_scan(directory: str) -> dict[str, float]:
     import duckdb
 
@@ -188,7 +246,8 @@ def _peak_rss_mb() -> float:
 
 def _measure(target: str, directory: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     cpu = time.process_time()
-    out = run_haiba(directory) if target == "haiba" else run_duckdb_scan(directory)
+    runs = {"haiba": run_haiba, "reports": run_reports, "duckdb": run_duckdb_scan}
+    out = runs[target](directory)
     out["cpu_seconds"] = time.process_time() - cpu
     out["peak_rss_mb"] = _peak_rss_mb()
     queue.put(out)
@@ -204,12 +263,55 @@ def measure(target: str, directory: Path) -> dict[str, float]:
     return out
 
 
+async def store_extract_run(reports: int, folder: Path) -> dict[str, float]:
+    """Write ``reports`` lab reports (with Specimen and Observations) into SQLite, then extract them."""
+    import random
+    import sqlite3
+
+    from bindeled.fhir.definitions import load_definitions
+    from bindeled.fhir.validation import Validator
+    from bindeled.lab.hl7v2 import map_oru_r01, parse
+    from bindeled.lab.synthetic import synthetic_case
+    from bindeled.store.factory import open_store
+    from bindeled.store.guard import as_system
+    from bindeled.store.repository import Repository
+    from bindeled.surveillance.extract import extract_store
+
+    definitions = load_definitions()
+    database = folder / "store.db"
+    store = open_store(f"sqlite:///{database}")
+    await store.open()
+    repo = Repository(store, definitions, Validator(definitions))
+    rng = random.Random(1)
+    try:
+        with as_system():
+            for n in range(reports):
+                result = map_oru_r01(parse(synthetic_case(rng).message("F"))).results[0]
+                async with store.transaction() as tx:
+                    for resource in result.resources:
+                        linked = {**resource, "subject": {"reference": f"Patient/p{n % 5000}"}}
+                        await repo.update_in(tx, linked["resourceType"], linked["id"], linked)
+        began = time.perf_counter()
+        summary = await extract_store(repo, folder / "extract", datetime.now(UTC))
+        seconds = time.perf_counter() - began
+    finally:
+        await store.close()
+    began = time.perf_counter()
+    with sqlite3.connect(database) as con:  # baseline: every history body read and JSON-decoded once
+        rows = con.execute("SELECT body FROM resource_history").fetchall()
+        decoded = sum(1 for (body,) in rows if json.loads(body))
+    baseline = time.perf_counter() - began
+    versions = sum(summary.versions.values())
+    return {"seconds": seconds, "versions": versions, "baseline_seconds": baseline, "baseline_rows": decoded}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lab", type=float, default=10e6, help="lab result rows (default 10M)")
     parser.add_argument("--contacts", type=float, default=1e6, help="hospital contacts (default 1M)")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--dir", type=Path, help="keep the Parquet files here (default: a temporary directory)")
+    parser.add_argument("--store-reports", type=int, default=2000, help="lab reports for the store extract run")
     args = parser.parse_args()
     directory = args.dir or Path(tempfile.mkdtemp(prefix="haiba-bench-"))
     directory.mkdir(parents=True, exist_ok=True)
@@ -217,17 +319,32 @@ def main() -> None:
         began = time.perf_counter()
         sizes = generate(directory, int(args.lab), int(args.contacts), args.seed)
         print(f"generated in {time.perf_counter() - began:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
+        to_extract_layout(directory)
         baseline = measure("duckdb", directory)
         haiba = measure("haiba", directory)
+        reports = measure("reports", directory)
         print(f"load average before the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"{'run':<34}{'seconds':>10}{'CPU s':>10}{'peak RSS MB':>14}")
-        for label, m in (("DuckDB scan of every column", baseline), ("HAIBA (3 infections, all levels)", haiba)):
+        runs = (
+            ("DuckDB scan of every column", baseline),
+            ("HAIBA (3 infections, all levels)", haiba),
+            ("extract as of cut-off → report", reports),
+        )
+        for label, m in runs:
             print(f"{label:<34}{m['seconds']:>10.2f}{m['cpu_seconds']:>10.2f}{m['peak_rss_mb']:>14.0f}")
         print(
             f"HAIBA/baseline time {haiba['seconds'] / baseline['seconds']:.1f}x; "
             f"episodes {haiba['episodes']:,.0f} (counted {haiba['counted']:,.0f}), "
             f"risk pieces {haiba['risk_pieces']:,.0f}, rate rows {haiba['rate_rows']:,.0f}"
         )
+        print(f"report: {reports['signals']:,.0f} signal weeks, {reports['bytes']:,.0f} bytes of CSV+HTML+PDF")
+        if args.store_reports:
+            store = asyncio.run(store_extract_run(args.store_reports, directory))
+            print(
+                f"store → Parquet extract: {store['versions']:,.0f} versions in {store['seconds']:.2f} s "
+                f"({store['versions'] / store['seconds']:,.0f}/s); baseline JSON scan of {store['baseline_rows']:,.0f} "
+                f"history rows {store['baseline_seconds']:.2f} s"
+            )
     finally:
         if args.dir is None:
             shutil.rmtree(directory, ignore_errors=True)

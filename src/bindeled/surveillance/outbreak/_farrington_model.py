@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._glm import GlmFit, glm_fit, poisson_family
+from ._glm import GlmFit, glm_fit, glm_fit_batch, poisson_family
 from ._quantiles import rmax
 
 Array = NDArray[np.float64]
@@ -37,8 +37,11 @@ class Design:
         return np.asarray(np.column_stack(cols), dtype=np.float64)
 
     def row(self, wtime: float, level: float | None) -> Array:
-        season = None if level is None else np.array([level])
-        return np.asarray(self.matrix(np.array([wtime]), season)[0], dtype=np.float64)
+        """One row of ``matrix`` (built directly: it is asked for several times per week)."""
+        values = [1.0] + ([wtime] if self.trend else [])
+        if level is not None:
+            values.extend(float(level == lev) for lev in self.levels[1:])
+        return np.array(values, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +66,42 @@ class FarringtonModel:
 
 def anscombe_residuals(fit: GlmFit, x: Array, phi: float) -> Array:
     """Standardised Anscombe residuals ``1.5 (y^(2/3) mu^(-1/6) - mu^(1/2)) / sqrt(phi (1 - h))``."""
-    mu = fit.fitted
-    a = 1.5 * (fit.y ** (2.0 / 3.0) * mu ** (-1.0 / 6.0) - np.sqrt(mu))
+    return _anscombe(fit.y, fit.fitted, fit.hat_values(x), phi)
+
+
+def _anscombe(y: Array, mu: Array, hat: Array, phi: Array | float) -> Array:
+    """The residual formula on arrays of any shape (one fit per row when stacked)."""
+    a = 1.5 * (y ** (2.0 / 3.0) * mu ** (-1.0 / 6.0) - np.sqrt(mu))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(a / np.sqrt(phi * (1.0 - fit.hat_values(x))), dtype=np.float64)
+        return np.asarray(a / np.sqrt(phi * (1.0 - hat)), dtype=np.float64)
 
 
 def reweighting(s: Array, threshold: float) -> Array:
-    """Weights ``gamma * s^-2`` above the threshold and ``gamma`` below, summing to n."""
+    """Weights ``gamma * s^-2`` above the threshold and ``gamma`` below, summing to n (per row)."""
     high = s > threshold
     with np.errstate(divide="ignore"):
         inv = np.where(high, s**-2.0, 1.0)
-    gamma = s.shape[0] / float(np.sum(inv))
+    gamma = s.shape[-1] / inv.sum(axis=-1, keepdims=True)
     return np.asarray(gamma * inv, dtype=np.float64)
+
+
+def _stacked_omegas(fits: list[GlmFit], x: Array, threshold: float) -> Array:
+    """``reweighting(anscombe_residuals(...))`` for same-shaped converged fits, one row each.
+
+    Their working weights are all positive (``mu`` is), so the Pearson dispersion is a plain
+    row sum; the hat values are ``w x' (X'WX)^-1 x`` as in ``GlmFit.hat_values``.
+    """
+    mu = np.array([f.fitted for f in fits])
+    y = np.array([f.y for f in fits])
+    w = np.array([f.working_weights for f in fits])
+    cov = np.array([f.cov_unscaled for f in fits])
+    df = np.array([f.df_residual for f in fits], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = np.where(df > 0, (w * ((y - mu) / mu) ** 2).sum(axis=1) / df, np.nan)
+    phi = np.maximum(pearson, 1.0)  # R's max: NaN stays NaN
+    hat = w * np.einsum("bij,bjk,bik->bi", x, cov, x)
+    hat[hat > 1.0 - 10.0 * np.finfo(float).eps] = 1.0
+    return reweighting(_anscombe(y, mu, hat, phi[:, None]), threshold)
 
 
 def _fit(x: Array, y: Array, offset: Array | None, weights: Array | None = None) -> GlmFit | None:
@@ -119,6 +145,40 @@ def fit_model(
         fit = refit
         phi = rmax(fit.pearson_dispersion(), 1.0)
     return FarringtonModel(fit, design, phi, omega)
+
+
+def fit_models_unseasoned(
+    ys: Array, wtimes: Array, *, trend: bool, reweight: bool, threshold: float
+) -> list[FarringtonModel | None]:
+    """``fit_model`` (no season, no offset, not strict) for many weeks at once, one row each.
+
+    The fits of all rows run side by side (``glm_fit_batch``); a row whose first fit fails or
+    does not converge takes ``fit_model`` alone, which repeats that fit and its fallback.
+    """
+    design = Design(trend, ())
+    cols = [np.ones_like(wtimes)] + ([wtimes] if trend else [])
+    x = np.stack(cols, axis=2)
+    models: list[FarringtonModel | None] = [None] * ys.shape[0]
+    firsts = glm_fit_batch(x, ys, _QUASI)
+    todo: list[int] = []
+    for i, fit in enumerate(firsts):
+        if fit is None or not fit.converged:
+            models[i] = fit_model(
+                ys[i], wtimes[i], None, None, trend=trend, reweight=reweight, threshold=threshold, strict=False
+            )
+            continue
+        if reweight:
+            todo.append(i)
+        else:
+            models[i] = FarringtonModel(fit, design, rmax(fit.pearson_dispersion(), 1.0), None)
+    if todo:
+        rows = np.array(todo)
+        omegas = _stacked_omegas([f for f in firsts if f is not None and f.converged], x[rows], threshold)
+        refits = glm_fit_batch(x[rows], ys[rows], _QUASI, omegas)
+        for i, omega, refit in zip(todo, omegas, refits, strict=True):
+            if refit is not None:
+                models[i] = FarringtonModel(refit, design, rmax(refit.pearson_dispersion(), 1.0), omega)
+    return models
 
 
 def delta_threshold(mu0: float, se: float, phi: float, z: float, powertrans: str) -> tuple[float, float]:

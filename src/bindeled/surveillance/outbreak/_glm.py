@@ -10,12 +10,14 @@ thresholds agree with R to 1e-6 instead of 1e-4.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import special
+from scipy.linalg import lapack
 
 Array = NDArray[np.float64]
 
@@ -44,9 +46,14 @@ def linkinv(eta: Array) -> Array:
         return np.asarray(np.maximum(np.exp(eta), _DBL_EPS), dtype=np.float64)
 
 
+def _exp_floor(eta: Array) -> Array:
+    """``linkinv`` without its ``errstate`` guard, for the IRLS loop that holds one already."""
+    return np.maximum(np.exp(eta), _DBL_EPS)
+
+
 def _poisson_dev(y: Array, mu: Array, wt: Array) -> Array:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ylogy = special.xlogy(y, y / mu)
+    # Called only inside glm_fit, whose errstate covers y == 0 and overflow.
+    ylogy = special.xlogy(y, y / mu)
     return np.asarray(2.0 * wt * (ylogy - (y - mu)), dtype=np.float64)
 
 
@@ -59,9 +66,9 @@ def negbin_family(theta: float) -> Family:
     """``MASS::negative.binomial(theta)`` with log link."""
 
     def dev(y: Array, mu: Array, wt: Array) -> Array:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = y * np.log(np.maximum(1.0, y) / mu)
-            b = (y + theta) * np.log((y + theta) / (mu + theta))
+        # Called only inside glm_fit, whose errstate covers overflow and log(0).
+        a = y * np.log(np.maximum(1.0, y) / mu)
+        b = (y + theta) * np.log((y + theta) / (mu + theta))
         return 2.0 * wt * (a - b)
 
     return Family(f"negbin({theta})", lambda mu: mu + mu * mu / theta, dev, lambda y: y + (y == 0) / 6.0)
@@ -119,7 +126,7 @@ class GlmFit:
         return eta, se
 
 
-def _wls(xw: Array, zw: Array) -> tuple[Array, NDArray[np.bool_], Array]:
+def _wls_qr(xw: Array, zw: Array) -> tuple[Array, NDArray[np.bool_], Array]:
     """Weighted least squares by QR, dropping columns R's limited pivoting would call aliased."""
     kept = np.ones(xw.shape[1], dtype=bool)
     norms = np.linalg.norm(xw, axis=0)
@@ -135,6 +142,33 @@ def _wls(xw: Array, zw: Array) -> tuple[Array, NDArray[np.bool_], Array]:
     return coef, kept, r
 
 
+_CHOLESKY_MIN_RATIO = 1e-4
+"""Smallest ``R_jj / ||x_j||`` for which the normal equations are trusted (see ``_wls``)."""
+
+
+def _wls(xw: Array, zw: Array) -> tuple[Array, NDArray[np.bool_] | None, Array]:
+    """Weighted least squares (``kept`` is ``None`` if nothing was dropped): Cholesky or QR.
+
+    The detectors fit thousands of GLMs with a handful of columns, where ``np.linalg.qr`` costs
+    far more in call overhead than in arithmetic. The Cholesky factor of ``X'WX`` is the QR
+    factor up to signs, so coefficients and ``(X'WX)^-1`` agree with R's QR to rounding as long
+    as no column is close to the span of the others (every ``R_jj`` at least 1e-4 of its column
+    norm: the error then stays many orders below the 1e-6 tolerance). Anything nearer to
+    aliasing, including the aliased columns R drops, takes the QR path with R's rank rule.
+    """
+    gram = xw.T @ xw
+    r, info = lapack.dpotrf(gram, lower=0)
+    if info == 0 and (r.diagonal() > _CHOLESKY_MIN_RATIO * np.sqrt(gram.diagonal())).all():
+        coef, _ = lapack.dpotrs(r, xw.T @ zw, lower=0)
+        return coef, None, r
+    return _wls_qr(xw, zw)
+
+
+def _valid(dev: float, mu: Array) -> bool:
+    """Finite deviance and ``mu`` finite and positive (a sum of positives is finite iff all are)."""
+    return math.isfinite(dev) and math.isfinite(float(mu.sum())) and float(mu.min()) > 0
+
+
 def glm_fit(
     x: Array,
     y: Array,
@@ -143,42 +177,59 @@ def glm_fit(
     offset: Array | None = None,
     etastart: Array | None = None,
 ) -> GlmFit | None:
-    """Fit a log-link GLM by IRLS exactly as ``stats::glm.fit`` does; ``None`` if no valid start."""
+    """Fit a log-link GLM by IRLS exactly as ``stats::glm.fit`` does; ``None`` if no valid start.
+
+    With the log link ``mu.eta`` equals ``linkinv``, so ``mu`` doubles as the derivative, and as
+    it is floored at machine epsilon it is never 0: R's ``good`` rows are just the positive
+    prior weights, fixed for the whole fit.
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        return _irls(x, y, family, weights, offset, etastart)
+
+
+def _irls(
+    x: Array, y: Array, family: Family, weights: Array | None, offset: Array | None, etastart: Array | None
+) -> GlmFit | None:
     n = y.shape[0]
     w_prior = np.ones(n) if weights is None else weights
     off = np.zeros(n) if offset is None else offset
     eta = np.log(family.mustart(y)) if etastart is None else etastart.copy()
-    mu = linkinv(eta)
-    devold = float(np.sum(family.dev_resids(y, mu, w_prior)))
+    mu = _exp_floor(eta)
+    devold = float(family.dev_resids(y, mu, w_prior).sum())
     good = w_prior > 0
+    all_good = bool(good.all())
+    xg, yg, offg, wg = (x, y, off, w_prior) if all_good else (x[good], y[good], off[good], w_prior[good])
     coefold: Array | None = None
     coef = np.zeros(x.shape[1])
-    kept = np.ones(x.shape[1], dtype=bool)
+    all_kept = np.ones(x.shape[1], dtype=bool)
+    kept = all_kept
     r_factor = np.eye(x.shape[1])
-    wsq = np.zeros(n)
+    w = np.zeros(int(good.sum()))
     converged = False
     for _ in range(MAXIT):
-        mu_eta = linkinv(eta)
-        good = (w_prior > 0) & (mu_eta != 0)
-        z = (eta - off)[good] + (y - mu)[good] / mu_eta[good]
-        w = np.sqrt(w_prior[good] * mu_eta[good] ** 2 / family.variance(mu)[good])
-        coef_k, kept, r_factor = _wls(x[good] * w[:, None], z * w)
-        coef = np.zeros(x.shape[1])
-        coef[kept] = coef_k
-        wsq = np.zeros(n)
-        wsq[good] = w**2
+        mug = mu if all_good else mu[good]
+        etag = eta if all_good else eta[good]
+        z = (etag - offg) + (yg - mug) / mug
+        w = np.sqrt(wg * mug**2 / family.variance(mug))
+        coef_k, dropped, r_factor = _wls(xg * w[:, None], z * w)
+        kept = all_kept if dropped is None else dropped
+        if dropped is None:
+            coef = coef_k
+        else:
+            coef = np.zeros(x.shape[1])
+            coef[kept] = coef_k
         eta = x @ coef + off
-        mu = linkinv(eta)
-        dev = float(np.sum(family.dev_resids(y, mu, w_prior)))
-        if not np.isfinite(dev) or not (np.all(np.isfinite(mu)) and np.all(mu > 0)):
+        mu = _exp_floor(eta)
+        dev = float(family.dev_resids(y, mu, w_prior).sum())
+        if not _valid(dev, mu):
             if coefold is None:
                 return None
             for _ in range(MAXIT):
                 coef = (coef + coefold) / 2.0
                 eta = x @ coef + off
-                mu = linkinv(eta)
-                dev = float(np.sum(family.dev_resids(y, mu, w_prior)))
-                if np.isfinite(dev) and np.all(np.isfinite(mu)) and np.all(mu > 0):
+                mu = _exp_floor(eta)
+                dev = float(family.dev_resids(y, mu, w_prior).sum())
+                if _valid(dev, mu):
                     break
             else:
                 return None
@@ -187,23 +238,38 @@ def glm_fit(
             break
         devold = dev
         coefold = coef
-    rinv = np.linalg.inv(r_factor)
+    wsq = w**2
+    if not all_good:
+        wsq = np.zeros(n)
+        wsq[good] = w**2
+    rinv, _ = lapack.dtrtri(r_factor, lower=0)
     return GlmFit(
-        coefficients=coef[kept],
+        coefficients=coef if kept is all_kept else coef[kept],
         kept=kept,
         fitted=mu,
         working_weights=wsq,
-        working_residuals=(y - mu) / linkinv(eta),
+        working_residuals=(y - mu) / _exp_floor(eta),
         cov_unscaled=rinv @ rinv.T,
-        df_residual=int(np.sum(good)) - int(np.sum(kept)),
+        df_residual=int(good.sum()) - int(kept.sum()),
         converged=converged,
         y=y,
         prior_weights=w_prior,
     )
 
 
+def _trigamma(x: Array | float) -> Array:
+    """``trigamma`` as the Hurwitz zeta ``ζ(2, x)``: what ``special.polygamma(1, x)`` computes,
+    without its generic wrapper (this runs in every Newton step of ``theta_ml``)."""
+    return np.asarray(special.zeta(2.0, x), dtype=np.float64)
+
+
 def theta_ml(y: Array, mu: Array, weights: Array, limit: int = MAXIT) -> float:
-    """``MASS::theta.ml``: Newton iterations for the negative binomial size, to ``eps^(1/4)``."""
+    """``MASS::theta.ml``: Newton iterations for the negative binomial size, to ``eps^(1/4)``.
+
+    The polygamma functions dominate the cost and counts repeat a lot, so they are evaluated
+    once per distinct count (elementwise, hence the very same values).
+    """
+    counts, where = np.unique(y, return_inverse=True)
     n = float(np.sum(weights))
     t0 = n / float(np.sum(weights * (y / mu - 1.0) ** 2))
     eps = np.finfo(float).eps ** 0.25
@@ -216,17 +282,18 @@ def theta_ml(y: Array, mu: Array, weights: Array, limit: int = MAXIT) -> float:
         t0 = abs(t0)
         score = np.sum(
             weights
-            * (special.digamma(t0 + y) - special.digamma(t0) + np.log(t0) + 1 - np.log(t0 + mu) - (y + t0) / (mu + t0))
+            * (
+                special.digamma(t0 + counts)[where]
+                - special.digamma(t0)
+                + np.log(t0)
+                + 1
+                - np.log(t0 + mu)
+                - (y + t0) / (mu + t0)
+            )
         )
         info = np.sum(
             weights
-            * (
-                -special.polygamma(1, t0 + y)
-                + special.polygamma(1, t0)
-                - 1 / t0
-                + 2 / (mu + t0)
-                - (y + t0) / (mu + t0) ** 2
-            )
+            * (-_trigamma(t0 + counts)[where] + _trigamma(t0) - 1 / t0 + 2 / (mu + t0) - (y + t0) / (mu + t0) ** 2)
         )
         delta = float(score / info)
         t0 = t0 + delta
@@ -273,3 +340,91 @@ def glm_nb(x: Array, y: Array) -> tuple[GlmFit, float] | None:
         lm0 = lm
         lm = _nb_loglik(th, mu, y, w)
     return fit, th
+
+
+def glm_fit_batch(x: Array, y: Array, family: Family, weights: Array | None = None) -> list[GlmFit | None]:
+    """``glm_fit`` for a stack of same-shaped problems (``x``: B×n×p, ``y``: B×n), side by side.
+
+    Classic Farrington refits a tiny GLM for every monitored week; stepping all weeks' IRLS
+    together turns hundreds of small numpy calls per week into a few per iteration. Each problem
+    still follows its own R path: it stops at its own convergence test and keeps the working
+    weights and ``(X'WX)^-1`` of its own last iteration. A problem that leaves the common path
+    (a zero prior weight, a near-aliased design, a step that needs halving) is refitted alone by
+    ``glm_fit``, which gives exactly what it would have given in the first place.
+    """
+    b, n, p = x.shape
+    w_prior = np.ones((b, n)) if weights is None else weights
+    alone: NDArray[np.bool_] = ~np.all(w_prior > 0, axis=1)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        eta = np.log(family.mustart(y))
+        mu = _exp_floor(eta)
+        devold = family.dev_resids(y, mu, w_prior).sum(axis=1)
+        active = ~alone
+        converged = np.zeros(b, dtype=bool)
+        coef = np.zeros((b, p))
+        gram = np.zeros((b, p, p))
+        w = np.zeros((b, n))
+        for _ in range(MAXIT):
+            idx = np.flatnonzero(active)
+            if idx.size == 0:
+                break
+            mu_a = mu[idx]
+            z = eta[idx] + (y[idx] - mu_a) / mu_a
+            w_a = np.sqrt(w_prior[idx] * mu_a**2 / family.variance(mu_a))
+            xw = x[idx] * w_a[:, :, None]
+            xwt = xw.transpose(0, 2, 1)
+            g = xwt @ xw
+            well = _well_conditioned(g)
+            step = np.linalg.solve(np.where(well[:, None, None], g, np.eye(p)), xwt @ (z * w_a)[:, :, None])[:, :, 0]
+            eta_a = (x[idx] @ step[:, :, None])[:, :, 0]
+            mu_new = _exp_floor(eta_a)
+            dev = family.dev_resids(y[idx], mu_new, w_prior[idx]).sum(axis=1)
+            valid = np.isfinite(dev) & np.isfinite(mu_new.sum(axis=1)) & (mu_new.min(axis=1) > 0)
+            stray = ~(well & valid)
+            alone[idx[stray]] = True
+            done = np.abs(dev - devold[idx]) / (np.abs(dev) + 0.1) < EPSILON
+            eta[idx], mu[idx], coef[idx], gram[idx], w[idx], devold[idx] = eta_a, mu_new, step, g, w_a, dev
+            converged[idx[done & ~stray]] = True
+            active[idx[done | stray]] = False
+        fitted = ~alone
+        cov = np.zeros((b, p, p))
+        if fitted.any():
+            cov[fitted] = np.linalg.inv(gram[fitted])
+    fits: list[GlmFit | None] = []
+    kept = np.ones(p, dtype=bool)
+    for i in range(b):
+        if alone[i]:
+            fits.append(glm_fit(x[i], y[i], family, weights=None if weights is None else weights[i]))
+            continue
+        fits.append(
+            GlmFit(
+                coefficients=coef[i],
+                kept=kept,
+                fitted=mu[i],
+                working_weights=w[i] ** 2,
+                working_residuals=(y[i] - mu[i]) / mu[i],
+                cov_unscaled=cov[i],
+                df_residual=n - p,
+                converged=bool(converged[i]),
+                y=y[i],
+                prior_weights=w_prior[i],
+            )
+        )
+    return fits
+
+
+def _well_conditioned(gram: Array) -> NDArray[np.bool_]:
+    """Per problem: positive definite with every Cholesky ``R_jj`` at least ``_CHOLESKY_MIN_RATIO``
+    of its column norm (the rule of ``_wls``); the others go the QR way, alone."""
+    norms = np.sqrt(np.diagonal(gram, axis1=1, axis2=2))
+    finite: NDArray[np.bool_] = np.all(np.isfinite(gram), axis=(1, 2))
+    try:
+        chol = np.linalg.cholesky(np.where(finite[:, None, None], gram, np.eye(gram.shape[1])))
+    except np.linalg.LinAlgError:
+        return np.array([bool(finite[i]) and _wls_cholesky_ok(gram[i]) for i in range(gram.shape[0])])
+    return np.asarray(finite & (np.diagonal(chol, axis1=1, axis2=2) > _CHOLESKY_MIN_RATIO * norms).all(axis=1))
+
+
+def _wls_cholesky_ok(gram: Array) -> bool:
+    r, info = lapack.dpotrf(gram, lower=0)
+    return info == 0 and bool((r.diagonal() > _CHOLESKY_MIN_RATIO * np.sqrt(gram.diagonal())).all())
