@@ -1,0 +1,315 @@
+"""Overview benchmark: ``Patient/{id}/$overview`` p50/p99 at 1 and 16 clients, beside the raw queries.
+
+Builds a region-sized data set — the synthetic SOR tree of Region Syddanmark, ``--citizens`` synthetic
+citizens with cards and relatives, ``--appointments`` appointments each from hospital wards, GP
+practices and municipal home care, home-care plans and current stays (``overview.synthetic``) — and
+bulk-loads it through the store (the real search indexer, large transactions, no HTTP). Then a real
+``bindeled serve --dev`` process answers ``$overview`` for random citizens to a GP's token (purpose
+``SJ_READ``: every section, the security gate and MinLog on), at 1 and 16 concurrent clients. The
+baseline, measured in the same run on the same database, is the raw SQL for the same data without the
+API: the Patient, its relatives, its appointments since the look-back with their bodies decoded and
+filtered, its active plans and its current stay.
+
+    .venv/bin/python -m bench.overview --citizens 100000          # the full region: 2,000,000 appointments
+    .venv/bin/python -m bench.overview --citizens 2000 --backend both
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bindeled.demo.patients import synthetic_citizens
+from bindeled.fhir import jsonio
+from bindeled.fhir.definitions import load_definitions
+from bindeled.fhir.search import date_range
+from bindeled.overview.patient_overview import LOOKBACK, is_current_or_coming
+from bindeled.overview.synthetic import overview_units, synthetic_overview
+from bindeled.registry import SorTree, import_into, synthetic_region
+from bindeled.security import LocalIssuer, demo_user
+from bindeled.security.demo import DEV_AUDIENCE, DEV_ISSUER
+from bindeled.store.base import Store
+from bindeled.store.factory import open_store
+from bindeled.store.search import SearchIndexer
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+STAY_TAG = ("https://bindeled.dk/fhir/CodeSystem/overview", "current-stay")
+CHUNK = 100
+"""Citizens per load transaction (about 2,500 resources)."""
+
+
+# -- loading ----------------------------------------------------------------------------------------
+
+
+def _patients(count: int) -> Iterator[dict[str, Any]]:
+    for group in synthetic_citizens(count, seed=11):
+        yield group[0]
+
+
+async def load(url: str, citizens: int, appointments: int, now: datetime) -> tuple[list[str], int, float]:
+    """The SOR tree and the citizens' data; (patient ids, resources, seconds)."""
+    store = open_store(url, indexer=SearchIndexer(load_definitions()))
+    await store.open()
+    started, made, ids = time.perf_counter(), 0, []
+    try:
+        tree = SorTree.from_export(synthetic_region())
+        result = await import_into(store, tree, on=now.date())
+        made += result.created + result.updated
+        print(f"  SOR tree: {made:,} resources in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+        units = overview_units(tree, now.date())
+        batch: list[dict[str, Any]] = []
+        stream = synthetic_overview(list(_patients(citizens)), units, now=now, appointments_per_citizen=appointments)
+        for index, group in enumerate(stream, 1):
+            ids.append(str(group[0]["id"]))
+            batch += group
+            if index % CHUNK == 0 or index == citizens:
+                async with store.transaction() as tx:
+                    for resource in batch:
+                        await tx.create(resource["resourceType"], resource, id=resource["id"])
+                made += len(batch)
+                batch = []
+                rate = made / (time.perf_counter() - started)
+                print(f"  loaded {index:,} citizens, {made:,} resources ({rate:,.0f}/s)", file=sys.stderr, flush=True)
+        async with store.transaction() as tx:
+            await tx.fetch_all("ANALYZE")
+    finally:
+        await store.close()
+    return ids, made, time.perf_counter() - started
+
+
+# -- the baseline: raw SQL for the same data ----------------------------------------------------------
+
+
+def _sql(store: Store, text: str) -> str:
+    if store.dialect == "sqlite":
+        return text
+    out, n = [], 0
+    for ch in text:
+        if ch == "?":
+            n += 1
+            out.append(f"${n}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _baseline_queries(store: Store) -> dict[str, str]:
+    live = "r.deleted = 0" if store.dialect == "sqlite" else "NOT r.deleted"
+    ref = (
+        "SELECT r.body FROM search_reference s JOIN resources r ON r.res_type = s.res_type AND r.res_id = s.res_id "
+        f"WHERE s.res_type = ? AND s.param = ? AND s.target_type = 'Patient' AND s.target_id = ? AND {live}"
+    )
+    token = (
+        " AND EXISTS (SELECT 1 FROM search_token t WHERE t.res_type = r.res_type AND t.res_id = r.res_id "
+        "AND t.param = ? AND t.code = ? AND t.system = ?)"
+    )
+    date = (
+        " AND EXISTS (SELECT 1 FROM search_date d WHERE d.res_type = r.res_type AND d.res_id = r.res_id "
+        "AND d.param = 'date' AND d.high > ?)"
+    )
+    return {
+        "patient": _sql(
+            store, f"SELECT r.body FROM resources r WHERE r.res_type = 'Patient' AND r.res_id = ? AND {live}"
+        ),
+        "related": _sql(store, ref),
+        "appointments": _sql(store, ref + date),
+        "token": _sql(store, ref + token),
+    }
+
+
+async def baseline_overview(store: Store, queries: dict[str, str], patient: str, now: datetime) -> int:
+    """The same answer as ``$overview`` straight from the tables; returns the number of items."""
+    since = date_range((now - LOOKBACK).isoformat())[0]
+    rows = await store.fetch_all(queries["patient"], [patient])
+    relatives = await store.fetch_all(queries["related"], ["RelatedPerson", "patient", patient])
+    found = await store.fetch_all(queries["appointments"], ["Appointment", "patient", patient, since])
+    shown = [a for a in (jsonio.decode_stored(bytes(r[0])) for r in found) if is_current_or_coming(a, now)]
+    shown.sort(key=lambda a: str(a.get("start")))
+    plans = await store.fetch_all(
+        queries["token"], ["CarePlan", "subject", patient, "status", "active", "http://hl7.org/fhir/request-status"]
+    )
+    stay = await store.fetch_all(queries["token"], ["Encounter", "subject", patient, "_tag", STAY_TAG[1], STAY_TAG[0]])
+    decoded = [jsonio.decode_stored(bytes(r[0])) for r in [*rows, *relatives, *plans, *stay]]
+    return len(decoded) + len(shown)
+
+
+# -- measuring ----------------------------------------------------------------------------------------
+
+
+async def timed(clients: int, requests: int, call: Callable[[int], Awaitable[int]]) -> tuple[list[float], int]:
+    """``requests`` calls over ``clients`` concurrent workers; (latencies in seconds, items answered)."""
+    latencies: list[float] = []
+    answered = 0
+    counter = iter(range(requests))
+
+    async def worker() -> None:
+        nonlocal answered
+        for i in counter:
+            t0 = time.perf_counter()
+            got = await call(i)
+            latencies.append(time.perf_counter() - t0)
+            answered += got
+
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return latencies, answered
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(url: str, data_dir: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "BINDELED_LOG_LEVEL": "WARNING", "BINDELED_DATA_DIR": str(data_dir)}
+    args = [sys.executable, "-m", "bindeled", "serve", "--database", url, "--port", str(port), "--dev"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/fhir"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/metadata", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("server did not start")
+        yield base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+
+
+@asynccontextmanager
+async def api_client(base: str, data_dir: Path, clients: int) -> AsyncIterator[httpx.AsyncClient]:
+    issuer = LocalIssuer(data_dir, DEV_ISSUER, DEV_AUDIENCE)
+    gp = issuer.mint(demo_user("gp"), now=datetime.now(UTC), purpose="SJ_READ", lifetime=timedelta(hours=4))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    headers = {"Authorization": f"Bearer {gp}", "Accept": "application/fhir+json"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120, limits=limits) as client:
+        yield client
+
+
+async def measure(url: str, base: str, data_dir: Path, ids: list[str], requests: int) -> list[dict[str, Any]]:
+    rng = random.Random(3)
+    picks = [rng.choice(ids) for _ in range(requests)]
+    store = open_store(url)
+    await store.open()
+    queries = _baseline_queries(store)
+    now = datetime.now(UTC)
+    rows = []
+    try:
+        for clients in (1, 16):
+            async with api_client(base, data_dir, clients) as client:
+
+                async def api(i: int, client: httpx.AsyncClient = client) -> int:
+                    response = await client.get(f"/Patient/{picks[i]}/$overview")
+                    response.raise_for_status()
+                    body = response.json()
+                    card = next(p for p in body["parameter"] if p["name"] == "card")["part"]
+                    relatives = [p for p in card if p["name"] == "editable"]
+                    count = sum(1 for p in relatives[0]["part"] if p["name"] == "relative") if relatives else 0
+                    return 1 + count + sum(1 for p in body["parameter"] if "resource" in p and p["name"] != "outcome")
+
+                await api(0)  # warm up the connection and the server's caches
+                lat, answered = await timed(clients, requests, api)
+
+            async def raw(i: int) -> int:
+                return await baseline_overview(store, queries, picks[i], now)
+
+            await raw(0)
+            base_lat, base_answered = await timed(clients, requests, raw)
+            rows.append({
+                "clients": clients, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
+                "base_p50": pct(base_lat, 0.5), "base_p99": pct(base_lat, 0.99),
+                "items": answered / requests, "base_items": base_answered / requests,
+            })  # fmt: skip
+    finally:
+        await store.close()
+    return rows
+
+
+def print_table(backend: str, citizens: int, resources: int, seconds: float, rows: list[dict[str, Any]]) -> None:
+    print(f"\n## {backend}: {citizens:,} citizens, {resources:,} resources (load {resources / seconds:,.0f}/s)")
+    print("| clients | $overview p50 ms | p99 ms | raw SQL p50 ms | raw SQL p99 ms | ratio p50 | items (API/SQL) |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        ratio = r["p50"] / r["base_p50"] if r["base_p50"] else float("nan")
+        print(
+            f"| {r['clients']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['base_p50']:.2f} | {r['base_p99']:.2f} | "
+            f"{ratio:.1f}x | {r['items']:.1f}/{r['base_items']:.1f} |"
+        )
+    sys.stdout.flush()
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def bench_backend(backend: str, args: argparse.Namespace, folder: Path) -> None:
+    name = None
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'overview-bench.db'}"
+    else:
+        name = f"bindeled_overview_{secrets.token_hex(4)}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        now = datetime.now(UTC)
+        ids, made, seconds = asyncio.run(load(url, args.citizens, args.appointments, now))
+        data_dir = folder / f"{backend}-data"
+        with serve(url, data_dir) as base:
+            rows = asyncio.run(measure(url, base, data_dir, ids, args.requests))
+        print_table(backend, args.citizens, made, seconds, rows)
+    finally:
+        if name is not None and not args.keep:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--citizens", type=int, default=100_000)
+    parser.add_argument("--appointments", type=int, default=20, help="appointments per citizen")
+    parser.add_argument("--requests", type=int, default=300, help="$overview calls per client count")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--workdir", help="where the SQLite file goes (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    print(f"# bench.overview {date.today().isoformat()} on {os.cpu_count()} CPUs, {args.citizens:,} citizens")
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        for backend in backends:
+            bench_backend(backend, args, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
