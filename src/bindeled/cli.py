@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,7 +17,9 @@ from . import __version__
 from .config import Settings, load_settings
 from .fhir.definitions import PACKAGE_NAME, PACKAGE_VERSION, DefinitionsNotFound, load_definitions
 from .logs import configure_logging
-from .store.guard import as_system
+
+if TYPE_CHECKING:
+    from .demo.region import DemoSummary
 
 __all__ = ["main"]
 
@@ -78,14 +82,16 @@ def demo(
         path = Path(settings.database_url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
+    # Derived data of an earlier demo (the surveillance extract and reports) belongs to the old database.
+    shutil.rmtree(Path(settings.data_dir) / "surveillance", ignore_errors=True)
     started = time.monotonic()
     try:
-        count = asyncio.run(_load_demo(settings, citizens, seed))
+        summary = asyncio.run(_load_demo(settings, citizens, seed))
     except DefinitionsNotFound as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
-        f"Synthetic demo data (not real people): {citizens} citizens, {count} resources "
-        f"in {time.monotonic() - started:.1f} s"
+        f"Synthetic demo data (not real people): {citizens} citizens in {time.monotonic() - started:.1f} s — "
+        + ", ".join(f"{n:,} {part}" for part, n in summary.parts.items())
     )
     if no_serve:
         return
@@ -93,6 +99,7 @@ def demo(
 
     base = f"http://{settings.host}:{settings.port}/fhir"
     click.echo(f"FHIR API:  {base}/metadata")
+    click.echo(f"Pages:     http://{settings.host}:{settings.port}/login  (one-click demo logins)")
     click.echo("Demo logins (synthetic people); get a bearer token with `bindeled token --as USER [--purpose P]`:")
     for user in DEMO_USERS:
         click.echo(f"  {user.username:<8} {user.claims.get('name', '')} ({user.claims.get('user_type', '')})")
@@ -100,49 +107,31 @@ def demo(
     _run_server(settings)
 
 
-async def _load_demo(settings: Settings, citizens: int, seed: int) -> int:
+async def _load_demo(settings: Settings, citizens: int, seed: int) -> DemoSummary:
     from .api.app import build_services
-    from .demo.patients import synthetic_citizens
-    from .registry import SorTree, import_into, synthetic_region
+    from .demo.region import build_region
 
     svc = build_services(settings)
     await svc.store.open()
-    written = 0
     try:
-        with as_system():
-            sor = await import_into(svc.store, SorTree.from_export(synthetic_region()))
-            written += sor.created + sor.updated
-            batch: list[list[dict[str, Any]]] = []
-            for group in synthetic_citizens(citizens, seed):
-                batch.append(group)
-                if len(batch) == 50:
-                    written += await _write_groups(svc, batch)
-                    batch = []
-            if batch:
-                written += await _write_groups(svc, batch)
+        return await build_region(svc, citizens=citizens, seed=seed)
     finally:
         await svc.store.close()
-    return written
-
-
-async def _write_groups(svc: Any, groups: list[list[dict[str, Any]]]) -> int:
-    count = 0
-    async with svc.store.transaction() as tx:
-        for group in groups:
-            for resource in group:
-                await svc.repo.update_in(tx, resource["resourceType"], resource["id"], resource)
-                count += 1
-    return count
 
 
 @main.command(help="Print a bearer token for a demo user (development issuer; the server must run with --dev).")
-@click.option("--as", "username", required=True, help="admin, gp, doctor, nurse, sosu, citizen or proxy.")
+@click.option(
+    "--as",
+    "username",
+    required=True,
+    help="admin, gp, doctor, nurse, sosu, secretary, epidemiologist, operator, citizen, citizen2 or proxy.",
+)
 @click.option("--purpose", help="Purpose of use, e.g. ESP_APPOINTMENTS, LAB_READ, FMK_READ.")
 @click.option("--emergency-reason", help="Ask for emergency access (værdispring) with this reason code.")
 @click.option("--hours", type=click.IntRange(1, 24), default=1, show_default=True, help="Lifetime.")
 @click.pass_context
 def token(ctx: click.Context, username: str, purpose: str | None, emergency_reason: str | None, hours: int) -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from .security import LocalIssuer, demo_user
     from .security.demo import DEV_AUDIENCE, DEV_ISSUER
@@ -198,7 +187,7 @@ def audit_verify(ctx: click.Context, database_url: str | None) -> None:
 @click.option("--database", "database_url", help="Database URL (else from settings).")
 @click.pass_context
 def audit_purge(ctx: click.Context, database_url: str | None) -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from .security import SqlAuditSink
     from .security.sinks import purge_expired
@@ -341,6 +330,10 @@ def _mount_optional_commands() -> None:
         pass
 
     surveillance.add_command(outbreak)
+    from .surveillance.reports.cli import extract_command, report_command
+
+    surveillance.add_command(extract_command)
+    surveillance.add_command(report_command)
 
 
 _mount_optional_commands()

@@ -80,6 +80,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     fhir_profile_packages: tuple[str, ...] = ()
     """FHIR package folders whose profiles, extensions and value sets the validator also knows (DK-core, MedCom)."""
 
+    medcom_packages_dir: str = ""
+    """Folder of ``name#version`` packages the message hub validates MedCom messages with; empty: the package cache."""
+
     max_body_bytes: int = 64 * 1024 * 1024
     """Largest request body accepted; larger ones get 413."""
 
@@ -119,6 +122,114 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     strict_treatment_relation: bool = False
     """Refuse professionals' access without evidence of a treatment relation (else allow and flag it)."""
 
+    audit_write_behind_ms: int = 200
+    """Longest delay before the audit records of a read are written (0: write them before answering)."""
+
+    audit_queue_limit: int = 500
+    """Reads whose audit records may wait at once; the request that fills the queue writes it first."""
+
+    registers_refresh_seconds: float = 5.0
+    """How often a server looks for register changes made by other processes (0: only after its own writes)."""
+
+    overview_legal_bases: tuple[str, ...] = ("SEL-79a", "SEL-83", "SEL-83a", "SEL-84", "SEL-86")
+    """Legal bases a municipal appointment may give (codes of ``https://bindeled.dk/fhir/CodeSystem/legal-basis``)."""
+
+    reminders_enabled: bool = True
+    """Run the appointment-reminder worker (scheduling from the Appointment history, sending what is due)."""
+
+    reminder_default_lead_minutes: int = 1440
+    """How long before an appointment a reminder goes out when the citizen names no lead time (24 hours)."""
+
+    reminder_sender: str = "file"
+    """Where reminders go: ``file`` (one text file per reminder under ``data_dir/reminders``) or ``http``."""
+
+    reminder_gateway_url: str = ""
+    """The SMS gateway's URL for ``reminder_sender = "http"`` (a JSON POST per reminder)."""
+
+    reminder_gateway_timeout_seconds: float = 10.0
+    """How long one request to the SMS gateway may take."""
+
+    reminder_gateway_retries: int = 3
+    """Extra tries of one reminder against the gateway (connection errors, timeouts, 429, 5xx) before giving up."""
+
+    reminder_poll_seconds: float = 5.0
+    """How often the reminder worker looks for changed appointments and due reminders."""
+
+    reminder_settle_seconds: float = 30.0
+    """PostgreSQL: how long a write may take to commit; the history mark stays this far behind (see reminders.tail)."""
+
+    reminder_max_attempts: int = 5
+    """Rounds of sending one reminder (each with the gateway retries) before it is marked failed."""
+
+    reminder_claim_lease_seconds: float = 600.0
+    """A reminder claimed this long ago without being settled is marked unknown and never sent again."""
+
+    delivery_backend: str = "database"
+    """How the message hub delivers letters: ``database`` (outbox workers) or ``nats`` (JetStream)."""
+
+    delivery_concurrency: int = 8
+    """Letters delivered at the same time by one hub process."""
+
+    delivery_poll_seconds: float = 0.2
+    """How often an idle delivery worker looks for due letters."""
+
+    delivery_timeout_seconds: float = 10.0
+    """How long one push to a receiver may take before it counts as a transient error."""
+
+    delivery_lease_seconds: float = 60.0
+    """How long a claimed letter stays claimed; a worker that dies leaves it to be tried again after this."""
+
+    delivery_retry_base_seconds: float = 1.0
+    """First wait after a transient delivery error; each further attempt waits twice as long."""
+
+    delivery_retry_max_seconds: float = 300.0
+    """Longest wait between two delivery attempts."""
+
+    delivery_max_attempts: int = 50
+    """Attempts per copy of a letter before it is marked failed and dead-lettered."""
+
+    delivery_ack_timeout_seconds: float = 1800.0
+    """How long the hub waits for the receiver's Acknowledgement before sending the letter again."""
+
+    delivery_max_resends: int = 3
+    """New envelopes sent for a letter the receiver does not acknowledge, before it is marked failed."""
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    """The NATS server with JetStream (``delivery_backend = "nats"``)."""
+
+    nats_stream: str = "BINDELED_DELIVERY"
+    """The JetStream stream (and consumer name prefix) the hub's letters pass through."""
+
+    mllp_enabled: bool = False
+    """Start the MLLP listener for HL7 v2 lab results (ORU^R01) with ``bindeled serve``."""
+
+    mllp_host: str = "127.0.0.1"
+    """Address the MLLP listener binds to."""
+
+    mllp_port: int = 2575
+    """TCP port of the MLLP listener (2575 is HL7's registered port)."""
+
+    mllp_max_frame_bytes: int = 1024 * 1024
+    """Largest HL7 v2 message accepted over MLLP; larger ones are rejected (AR) and quarantined."""
+
+    lab_intake_dir: str = ""
+    """A folder of ``*.hl7`` lab result files that ``bindeled serve`` reads (then moves them); empty: off."""
+
+    lab_intake_poll_seconds: float = 5.0
+    """How often that folder is looked at."""
+
+    subscription_poll_seconds: float = 0.2
+    """How often the Subscription notifier reads the versions written since its last round."""
+
+    subscription_lookback_seconds: float = 2.0
+    """How far before its high-water mark the notifier looks again, for transactions that committed late."""
+
+    subscription_timeout_seconds: float = 5.0
+    """How long one rest-hook call may take before it counts as a failed delivery."""
+
+    subscription_max_failures: int = 3
+    """Failed deliveries in a row after which a Subscription is set to ``error``."""
+
     def __post_init__(self) -> None:
         if not (1 <= self.port <= 65535):
             raise ValueError("port must be between 1 and 65535")
@@ -128,8 +239,42 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise ValueError("database_url must start with sqlite: or postgresql:")
         if self.minlog_retention_days < 1 or self.audit_retention_days < 1:
             raise ValueError("retention periods must be at least one day")
+        if self.audit_write_behind_ms < 0 or self.audit_queue_limit < 1:
+            raise ValueError("audit_write_behind_ms must be >= 0 and audit_queue_limit >= 1")
+        if self.registers_refresh_seconds < 0:
+            raise ValueError("registers_refresh_seconds must be >= 0")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        if self.reminder_sender not in ("file", "http") or (
+            self.reminder_sender == "http" and not self.reminder_gateway_url
+        ):
+            raise ValueError("reminder_sender must be file or http (http needs reminder_gateway_url)")
+        waits = (self.reminder_poll_seconds, self.reminder_claim_lease_seconds, self.reminder_gateway_timeout_seconds)
+        if min(waits) <= 0 or min(self.reminder_settle_seconds, self.reminder_gateway_retries) < 0:
+            raise ValueError("reminder waits must be positive, retries and settle time not negative")
+        if self.reminder_max_attempts < 1 or self.reminder_default_lead_minutes < 1:
+            raise ValueError("reminder_max_attempts and reminder_default_lead_minutes must be at least 1")
+        if self.delivery_backend not in ("database", "nats"):
+            raise ValueError("delivery_backend must be database or nats")
+        if self.delivery_concurrency < 1 or self.delivery_max_attempts < 1 or self.delivery_max_resends < 0:
+            raise ValueError("delivery_concurrency and delivery_max_attempts must be >= 1, delivery_max_resends >= 0")
+        delivery_times = (
+            self.delivery_poll_seconds,
+            self.delivery_timeout_seconds,
+            self.delivery_lease_seconds,
+            self.delivery_retry_base_seconds,
+            self.delivery_retry_max_seconds,
+            self.delivery_ack_timeout_seconds,
+        )
+        if min(delivery_times) <= 0:
+            raise ValueError("delivery times must be positive")
+        if not (1 <= self.mllp_port <= 65535) or self.mllp_max_frame_bytes < 1024:
+            raise ValueError("mllp_port must be between 1 and 65535 and mllp_max_frame_bytes at least 1024")
+        if self.lab_intake_poll_seconds <= 0:
+            raise ValueError("lab_intake_poll_seconds must be positive")
+        subscription_times = (self.subscription_poll_seconds, self.subscription_timeout_seconds)
+        if min(subscription_times) <= 0 or self.subscription_lookback_seconds < 0 or self.subscription_max_failures < 1:
+            raise ValueError("subscription times must be positive and subscription_max_failures at least 1")
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (validated again)."""

@@ -73,6 +73,11 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             port=_free_port(),
             log_json=False,
             fhir_profile_packages=(str(DK_CORE),),
+            medcom_packages_dir=str(SHARED / "standards" / "fhir-packages"),
+            mllp_enabled=True,
+            mllp_port=_free_port(),
+            lab_intake_dir=str(folder / "lab-intake"),
+            lab_intake_poll_seconds=0.2,
             dev=True,
             data_dir=str(folder / "data"),
         )
@@ -103,3 +108,19 @@ def client(server: LiveServer, admin_headers: dict[str, str]) -> Iterator[httpx.
 def anonymous(server: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base, timeout=60, headers={"Accept": "application/fhir+json"}) as c:
         yield c
+
+
+@pytest.fixture
+def forget_refused_results(server: LiveServer, admin_headers: dict[str, str]) -> Iterator[None]:
+    """Take away the results refused for display that a test stored on the shared server.
+
+    While any such result exists, chained and ``_has`` searches are refused to everyone who may not see
+    it (they could reveal that it exists), which would change what later tests on this server see.
+    """
+    yield
+    label = "https://bindeled.dk/fhir/CodeSystem/display|refused"
+    with httpx.Client(base_url=server.base, timeout=60, headers=admin_headers) as admin:
+        for rtype in ("Observation", "DiagnosticReport", "Specimen"):
+            found = admin.get(f"/{rtype}", params={"_security": label, "_count": "1000"}).json()
+            for entry in found.get("entry", []):
+                assert admin.delete(f"/{rtype}/{entry['resource']['id']}").status_code in (200, 204)

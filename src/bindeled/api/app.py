@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +30,8 @@ from ..fhir.definitions import load_definitions
 from ..fhir.outcome import from_error, operation_outcome
 from ..fhir.validation import Validator
 from ..logs import request_id_var
+from ..messaging.hub.register_rules import endpoint_register_rule
+from ..overview.rules import overview_write_rules
 from ..security import (
     Gate,
     IssuerConfig,
@@ -37,21 +39,25 @@ from ..security import (
     PolicySettings,
     Registers,
     RemoteJwks,
-    SqlAuditSink,
     StaticJwks,
     TokenVerifier,
 )
+from ..security.audit_queue import audit_sink_for
 from ..security.demo import DEV_AUDIENCE, DEV_ISSUER, demo_registers
 from ..store.base import Store
 from ..store.factory import open_store
 from ..store.guard import as_system
 from ..store.repository import Repository
 from ..store.search import SearchIndexer
+from ..web import MetricsMiddleware, ServiceMetrics, web_routes
 from .negotiation import FHIR_JSON
 from .oauth import registered_clients, token_endpoint, token_service
+from .operations.registers import client_token_service
 from .rendering import fhir_response
 from .rest import routes as fhir_routes
 from .services import FHIR_BASE_PATH, Services
+from .subscriptions import subscription_websocket_route
+from .workers import running_workers
 
 __all__ = ["build_services", "create_app"]
 
@@ -68,8 +74,10 @@ def build_services(settings: Settings) -> Services:
     own_base = settings.base_url.rstrip("/") or None
     store = open_store(settings.database_url, indexer=SearchIndexer(definitions, base_url=own_base))
     repo = Repository(store, definitions, validator, base_url=own_base)
+    repo.write_rules.extend(overview_write_rules(store, settings.overview_legal_bases))
+    repo.write_rules.append(endpoint_register_rule)
     issuer = LocalIssuer(Path(settings.data_dir), DEV_ISSUER, DEV_AUDIENCE) if settings.dev else None
-    tokens = token_service(settings)
+    tokens = token_service(settings) or client_token_service(settings)
     gate = build_gate(settings, store, issuer, tokens) if settings.enforce_security else None
     base = gate.registers if gate is not None else None
     return Services(
@@ -95,7 +103,8 @@ def build_gate(settings: Settings, store: Store, issuer: LocalIssuer | None, tok
         issuers.append(issuer.config(admin_claims=True))
     registers = demo_registers() if settings.dev else Registers()
     policy = PolicySettings(strict_treatment_relation=settings.strict_treatment_relation)
-    return Gate(TokenVerifier(issuers), registers, SqlAuditSink(store), policy)
+    sink = audit_sink_for(store, write_behind_ms=settings.audit_write_behind_ms, queue_limit=settings.audit_queue_limit)
+    return Gate(TokenVerifier(issuers), registers, sink, policy)
 
 
 class RequestIdMiddleware:
@@ -182,28 +191,29 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         with as_system():
             await svc.repo.load_search_parameters()
         await svc.refresh_registers()
-        log.info("bindeled started", extra={"database": settings.database_url.split("://", 1)[0]})
         try:
-            yield
+            async with running_workers(svc):
+                log.info("bindeled started", extra={"database": settings.database_url.split("://", 1)[0]})
+                yield
         finally:
             await svc.store.close()
-
-    async def home(request: Request) -> Response:
-        return RedirectResponse(f"{FHIR_BASE_PATH}/metadata")
 
     async def dev_jwks(request: Request) -> Response:
         if svc.issuer is None:
             raise NotFound("The development issuer is off")
         return JSONResponse(svc.issuer.jwks())
 
+    routes = [
+        Route("/dev-issuer/jwks.json", dev_jwks),
+        Route("/oauth/token", token_endpoint, methods=["POST"]),
+        subscription_websocket_route(),  # before the /fhir mount, which would take the websocket scope
+        Mount(FHIR_BASE_PATH, routes=fhir_routes()),
+        *web_routes(),  # the pages, /metrics and /static, beside the API
+    ]
+    metrics = ServiceMetrics()
     app = Starlette(
-        routes=[
-            Route("/", home),
-            Route("/dev-issuer/jwks.json", dev_jwks),
-            Route("/oauth/token", token_endpoint, methods=["POST"]),
-            Mount(FHIR_BASE_PATH, routes=fhir_routes()),
-        ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        routes=routes,
+        middleware=[Middleware(MetricsMiddleware, metrics=metrics, routes=routes), Middleware(RequestIdMiddleware)],
         exception_handlers={
             BindeledError: _on_bindeled_error,
             HTTPException: _on_http_error,
@@ -212,4 +222,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         lifespan=lifespan,
     )
     app.state.services = svc
+    app.state.metrics = metrics
     return app

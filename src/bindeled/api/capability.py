@@ -19,7 +19,7 @@ from .negotiation import FHIR_JSON, FHIR_XML
 from .rendering import fhir_response
 from .services import base_url, services
 
-__all__ = ["capability_statement", "metadata"]
+__all__ = ["capability_statement", "feature_operations", "metadata"]
 
 _TYPE_INTERACTIONS = (
     "read",
@@ -34,8 +34,43 @@ _TYPE_INTERACTIONS = (
 )
 
 
-def _resource_entry(definitions: Definitions, type_name: str) -> Resource:
+_STANDARD_OPERATIONS = {
+    "process-message": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",
+    "everything": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+    "validate": "http://hl7.org/fhir/OperationDefinition/Resource-validate",
+    "reindex": "https://bindeled.dk/fhir/OperationDefinition/reindex",
+}
+
+
+def _operation(name: str) -> Resource:
+    return {
+        "name": name,
+        "definition": _STANDARD_OPERATIONS.get(name, f"https://bindeled.dk/fhir/OperationDefinition/{name}"),
+    }
+
+
+def feature_operations() -> tuple[list[str], dict[str, list[str]]]:
+    """The ``$operations`` the national services add: system-level names, and names per resource type."""
+    from .operations import feature_routes
+
+    system: list[str] = []
+    by_type: dict[str, list[str]] = {}
+    for path, _handler, _methods in feature_routes():
+        parts = path.strip("/").split("/")
+        named = [p for p in parts if p.startswith("$")]
+        if not named:
+            continue
+        name = named[0][1:]
+        if parts[0].startswith("$"):
+            system.append(name)
+        elif not parts[0].startswith("{"):
+            by_type.setdefault(parts[0], []).append(name)
+    return sorted(set(system)), {t: sorted(set(n)) for t, n in by_type.items()}
+
+
+def _resource_entry(definitions: Definitions, type_name: str, extra_operations: list[str]) -> Resource:
     params = definitions.search_params(type_name)
+    operations = ["validate", *(["everything"] if type_name == "Patient" else []), *extra_operations]
     return {
         "type": type_name,
         "profile": f"http://hl7.org/fhir/StructureDefinition/{type_name}",
@@ -52,12 +87,13 @@ def _resource_entry(definitions: Definitions, type_name: str) -> Resource:
         "searchParam": [
             {"name": code, "definition": p.get("url", ""), "type": p["type"]} for code, p in sorted(params.items())
         ],
-        "operation": [{"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}],
+        "operation": [_operation(name) for name in dict.fromkeys(operations)],
     }
 
 
 @lru_cache(maxsize=4)
 def _cached(definitions: Definitions, base_url: str) -> Resource:
+    system_operations, type_operations = feature_operations()
     return {
         "resourceType": "CapabilityStatement",
         "id": "bindeled",
@@ -76,13 +112,24 @@ def _cached(definitions: Definitions, base_url: str) -> Resource:
         "rest": [
             {
                 "mode": "server",
-                "resource": [_resource_entry(definitions, t) for t in sorted(definitions.resource_types)],
+                "extension": [
+                    {
+                        # Where websocket Subscriptions are bound (R4 websocket channel).
+                        "url": "http://hl7.org/fhir/StructureDefinition/capabilitystatement-websocket",
+                        "valueUri": base_url.replace("https://", "wss://").replace("http://", "ws://") + "/websocket",
+                    }
+                ],
+                "resource": [
+                    _resource_entry(definitions, t, type_operations.get(t, []))
+                    for t in sorted(definitions.resource_types)
+                ],
                 "interaction": [
                     {"code": "transaction"},
                     {"code": "batch"},
                     {"code": "search-system"},
                     {"code": "history-system"},
                 ],
+                "operation": [_operation(name) for name in ["reindex", *system_operations]],
                 "searchParam": [
                     {"name": n, "type": t}
                     for n, t in (

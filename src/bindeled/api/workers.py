@@ -1,0 +1,49 @@
+"""Background work that lives as long as the server: each feature adds one entry to :func:`workers`.
+
+A worker is a function from the process's :class:`~bindeled.api.services.Services` to an async
+context manager: entering starts the work (a listener, a delivery loop), leaving stops it cleanly.
+They are entered in list order after the store opens and left in reverse order before it closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .services import Services
+
+__all__ = ["Worker", "running_workers", "workers"]
+
+Worker = Callable[["Services"], AbstractAsyncContextManager[None]]
+
+
+def workers() -> list[Worker]:
+    """Every feature's background worker, in start order: each feature adds its import and entry here."""
+    from ..messaging.delivery.service import delivery_worker
+
+    found: list[Worker] = []
+    from .operations.registers import audit_writer, register_refresher, stored_clients
+
+    found += [audit_writer, stored_clients, register_refresher]  # the audit writer stops last: it writes the others'
+    found.append(delivery_worker)
+    from .operations.lab import file_intake_worker, mllp_worker
+
+    found += [mllp_worker, file_intake_worker]
+    from .subscriptions import subscription_worker
+
+    found.append(subscription_worker)
+    from ..overview.reminders.worker import reminder_worker
+
+    found.append(reminder_worker)
+    return found
+
+
+@asynccontextmanager
+async def running_workers(services: Services) -> AsyncIterator[None]:
+    """Start every worker; stop them all (the last started first), even when one fails to start."""
+    async with AsyncExitStack() as stack:
+        for worker in workers():
+            await stack.enter_async_context(worker(services))
+        yield

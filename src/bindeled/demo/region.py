@@ -1,0 +1,211 @@
+"""The synthetic Region Syddanmark that ``bindeled demo`` builds: every service's data, in the order they need.
+
+1. The SOR tree of the region (hospitals on their sites, the psychiatric hospital, the 22 municipalities with
+   home care and rehabilitation, about 300 GP practices) — :mod:`bindeled.registry.synthetic`.
+2. The security registers (authorisations, trust agreements) that the demo users rely on.
+3. Citizens with their master-data cards, relatives, appointments from every sector, plans and current stays
+   (:mod:`bindeled.overview.synthetic`), plus a few measurements each.
+4. Microbiology results through the laboratory intake, with hospital-onset cases and a seeded outbreak
+   (:mod:`bindeled.lab.demo_results`), and the hospital contacts HAIBA needs around them.
+5. Receiving endpoints for the hospitals and municipalities, and a stream of MedCom HospitalNotifications
+   through the hub (admissions, leaves, discharges), so the message pages have traffic.
+6. The surveillance reports of it all, as of now.
+
+Everything is generated in code from the seed, tagged SYNTHETIC, and says so where it shows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..fhir.jsonio import Resource
+from ..registry import SorTree, import_into, synthetic_region
+from ..store.guard import as_system
+from .patients import CPR_SYSTEM, synthetic_citizens
+
+if TYPE_CHECKING:
+    from ..api.services import Services
+
+__all__ = ["DemoSummary", "build_region"]
+
+log = logging.getLogger("bindeled.demo")
+
+_BATCH = 50
+"""Citizens written per transaction."""
+
+
+@dataclass
+class DemoSummary:
+    """What the demo wrote, part by part (counts of resources or messages)."""
+
+    parts: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    """How long each step took (by step name)."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.parts.values())
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.monotonic() - started, 1)
+            log.info("demo step done", extra={"step": name, "seconds": self.seconds[name]})
+
+
+async def build_region(svc: Services, *, citizens: int, seed: int, now: datetime | None = None) -> DemoSummary:
+    """Load the whole synthetic region into an opened store; the same seed gives the same data."""
+    moment = now or datetime.now(UTC)
+    summary = DemoSummary()
+    with as_system():
+        tree = SorTree.from_export(synthetic_region())
+        with summary.step("SOR register"):
+            sor = await import_into(svc.store, tree)
+            summary.parts["SOR resources"] = sor.created + sor.updated
+        with summary.step("security registers"):
+            summary.parts["register entries"] = await _registers(svc, moment)
+        with summary.step("citizens"):
+            patients = await _citizens(svc, tree, citizens, seed, moment, summary)
+        with summary.step("laboratory"):
+            cases = await _lab_results(svc, patients, seed, summary)
+        with summary.step("hospital contacts"):
+            summary.parts["hospital contacts"] = await _contacts(svc, cases, seed)
+        with summary.step("MedCom messages"):
+            letters = min(60, 10 + citizens // 4)
+            summary.parts["MedCom messages"] = await _messages(svc, tree, patients, seed, moment, letters)
+        with summary.step("surveillance reports"):
+            summary.parts["surveillance reports"] = await _reports(svc, moment)
+    return summary
+
+
+async def _registers(svc: Services, moment: datetime) -> int:
+    from ..security.demo import demo_registers, save_demo_registers
+
+    await save_demo_registers(svc.store, moment)
+    registers = demo_registers(moment)
+    return len(registers.authorisations) + len(registers.trust_agreements)
+
+
+def _demo_people() -> list[tuple[str, str, str]]:
+    """(CPR, given, family) of the citizens behind the demo logins (citizens and proxies), once each."""
+    from ..security.devissuer import DEMO_USERS
+
+    people: dict[str, tuple[str, str, str]] = {}
+    for user in DEMO_USERS:
+        cpr = user.claims.get("cpr")
+        if user.claims.get("user_type") in ("citizen", "proxy") and isinstance(cpr, str):
+            given, _, family = str(user.claims.get("name", "")).partition(" ")
+            people.setdefault(cpr, (cpr, given, family))
+    return list(people.values())
+
+
+def _as_person(patient: Resource, cpr: str, given: str, family: str) -> Resource:
+    """The generated Patient turned into the demo login's person: their CPR, name, sex and birth date."""
+    day, month, year, seventh = int(cpr[0:2]) - 60, int(cpr[2:4]), int(cpr[4:6]), int(cpr[6])
+    return {
+        **patient,
+        "identifier": [{"system": CPR_SYSTEM, "value": cpr}],
+        "name": [{"use": "official", "family": family, "given": [given]}],
+        "gender": "male" if int(cpr[-1]) % 2 else "female",
+        "birthDate": date(_century(seventh, year) + year, month, day).isoformat(),
+    }
+
+
+def _century(seventh: int, year: int) -> int:
+    """The century of a CPR number's birth year, from its seventh digit (the CPR office's table)."""
+    if seventh <= 3:
+        return 1900
+    if seventh in (4, 9):
+        return 2000 if year <= 36 else 1900
+    return 2000 if year <= 57 else 1800
+
+
+def _with_demo_people(groups: Iterable[list[Resource]]) -> Iterator[list[Resource]]:
+    """The first citizens become the people the demo logins are, so every login finds its own data."""
+    people = _demo_people()
+    for index, group in enumerate(groups):
+        yield [_as_person(group[0], *people[index]), *group[1:]] if index < len(people) else group
+
+
+def _without_bare_encounters(groups: Iterable[list[Resource]]) -> Iterator[list[Resource]]:
+    """The basic citizens' generic Encounters carry no hospital; contacts and stays come from the services."""
+    for group in groups:
+        yield [r for r in group if r["resourceType"] != "Encounter"]
+
+
+async def _citizens(
+    svc: Services, tree: SorTree, count: int, seed: int, moment: datetime, summary: DemoSummary
+) -> list[Resource]:
+    from ..overview.synthetic import with_overview
+
+    basic = _with_demo_people(_without_bare_encounters(synthetic_citizens(count, seed)))
+    groups = with_overview(basic, tree, now=moment, seed=seed)
+    patients: list[Resource] = []
+    written = 0
+    batch: list[list[Resource]] = []
+    for group in groups:
+        patients.append(group[0])
+        batch.append(group)
+        if len(batch) == _BATCH:
+            written += await _write_groups(svc, batch)
+            batch = []
+    if batch:
+        written += await _write_groups(svc, batch)
+    summary.parts["citizen resources"] = written
+    return patients
+
+
+async def _write_groups(svc: Services, groups: list[list[Resource]]) -> int:
+    count = 0
+    async with svc.store.transaction() as tx:
+        for group in groups:
+            for resource in group:
+                await svc.repo.update_in(tx, resource["resourceType"], resource["id"], resource)
+                count += 1
+    return count
+
+
+async def _lab_results(svc: Services, patients: list[Resource], seed: int, summary: DemoSummary) -> list[Any]:
+    from ..lab.demo_results import citizen_of, demo_cases, load_demo_results
+
+    people = [c for c in map(citizen_of, patients) if c is not None]
+    cases = demo_cases(people, seed=seed)
+    loaded = await load_demo_results(svc.repo, cases, seed=seed)
+    summary.parts["laboratory messages"] = loaded.messages
+    return cases
+
+
+async def _contacts(svc: Services, cases: list[Any], seed: int) -> int:
+    from ..surveillance.reports.demo import load_demo_contacts
+
+    admissions = [
+        (c.case.cpr, c.case.ward, c.case.admitted, c.case.collected) for c in cases if c.case.admitted is not None
+    ]
+    return await load_demo_contacts(svc.repo, admissions, seed=seed)
+
+
+async def _messages(
+    svc: Services, tree: SorTree, patients: list[Resource], seed: int, moment: datetime, count: int
+) -> int:
+    from .messages import load_demo_messages
+
+    start = moment - timedelta(days=3)
+    return await load_demo_messages(svc, tree, patients, count=count, seed=seed, start=start)
+
+
+async def _reports(svc: Services, moment: datetime) -> int:
+    from ..surveillance.reports.demo import demo_reports
+
+    folder = Path(svc.settings.data_dir) / "surveillance"
+    written = await demo_reports(svc.repo, folder / "extract", folder / "reports", cutoff=moment)
+    return len(written)
