@@ -1,7 +1,9 @@
 """Message-hub benchmark: MedCom letters per second through the whole hub, and receipt→delivery times.
 
 For each backend (``sqlite`` and ``postgresql`` with the database outbox, ``nats`` = PostgreSQL with
-JetStream delivery): start a real ``bindeled serve --dev`` process on a fresh database, register a
+JetStream delivery): start ``--servers`` real ``bindeled serve --dev`` processes (default 2, one per core:
+one Python process is bound to one core by its interpreter lock) on one fresh database, each with its
+own delivery process (on PostgreSQL they share the outbox with ``SKIP LOCKED``), register a
 hospital and a municipality that both receive by push at HTTP receivers run by this script, and let
 ``--senders`` concurrent sender systems post fresh copies of the official HospitalNotification example
 (synthetic CPR numbers) to ``$process-message``. Every letter is validated, acknowledged, stored,
@@ -16,7 +18,14 @@ the receiver: the delivery side's own share. Baseline, in the same run: the same
 written straight into a plain table of the same database (one transaction per 100), or published
 straight to a JetStream stream (awaiting each publish acknowledgement, 64 in flight).
 
-    .venv/bin/python -m bench.messaging --messages 100000 --senders 8
+The machine these runs share is often busy, so wall-clock rates say little about the hub. The bench
+also reports the CPU time per letter of the hub's server processes and of their delivery processes
+(``/proc/<pid>/stat``, user + system, every thread, from the first post to the last delivery, idle
+polling included) and of the bench itself, and from it the letters/s the hub's own processes could
+carry on two otherwise idle cores (2,000 CPU ms per second / hub CPU ms per letter; the database
+server's CPU is not in it, so it is an upper bound), and the load average at the end of the run.
+
+    .venv/bin/python -m bench.messaging --messages 100000 --senders 16 --servers 2
     .venv/bin/python -m bench.messaging --messages 500 --backends sqlite     # a quick run
     .venv/bin/python -m bench.messaging --messages 100000 --outbox-only      # the delivering half alone
 
@@ -41,6 +50,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -190,9 +200,69 @@ def _free_port() -> int:
         return port
 
 
-@contextmanager
-def hub(database_url: str, folder: Path, *, nats_stream: str) -> Iterator[str]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, every thread (Linux ``/proc``); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (the server's delivery process)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@dataclass
+class Hub:
+    """The running hub: the API base of each server process, and the processes whose CPU time counts."""
+
+    bases: list[str]
+    server_pids: list[int]
+
+    @property
+    def base(self) -> str:
+        return self.bases[0]
+
+    def cpu(self) -> tuple[float, float]:
+        """(servers, delivery) CPU seconds so far; each server's delivery process is its child."""
+        servers = sum(cpu_seconds(pid) for pid in self.server_pids)
+        delivery = sum(cpu_seconds(child) for pid in self.server_pids for child in children_of(pid))
+        return servers, delivery
+
+
+def _start(database_url: str, folder: Path, env: dict[str, str], number: int) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
+    log = open(folder / f"hub-{number}.log", "wb")  # noqa: SIM115 - the child keeps it open
+    command = [sys.executable, "-m", "bindeled", "serve", "--dev", "--port", str(port), "--database", database_url]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    log.close()
+    base = f"http://127.0.0.1:{port}/fhir"
+    deadline = time.monotonic() + 180
+    while True:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the hub did not start; see {log.name}")
+        try:
+            if httpx.get(f"{base}/metadata", timeout=2).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+
+
+@contextmanager
+def hub(database_url: str, folder: Path, *, nats_stream: str, servers: int = 1) -> Iterator[Hub]:
+    """``servers`` hub processes on one database (one after the other: the first migrates it)."""
     env = {
         **os.environ,
         "BINDELED_DATA_DIR": str(folder / "data"),
@@ -203,25 +273,19 @@ def hub(database_url: str, folder: Path, *, nats_stream: str) -> Iterator[str]:
     }
     if nats_stream:
         env |= {"BINDELED_DELIVERY_BACKEND": "nats", "BINDELED_NATS_STREAM": nats_stream}
-    log = open(folder / "hub.log", "wb")  # noqa: SIM115 - the child keeps it open
-    command = [sys.executable, "-m", "bindeled", "serve", "--dev", "--port", str(port), "--database", database_url]
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-    base = f"http://127.0.0.1:{port}/fhir"
+    processes: list[subprocess.Popen[bytes]] = []
+    bases: list[str] = []
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the hub did not start; see {log.name}")
-            try:
-                if httpx.get(f"{base}/metadata", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield base
+        for number in range(servers):
+            process, base = _start(database_url, folder, env, number)
+            processes.append(process)
+            bases.append(base)
+        yield Hub(bases, [p.pid for p in processes])
     finally:
-        process.terminate()
-        process.wait(timeout=60)
-        log.close()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
 
 
 def _token(folder: Path, user: DemoUser | str, purpose: str | None = None) -> str:
@@ -267,9 +331,11 @@ def letter_id(payload: bytes) -> bytes:
 
 
 async def send_all(
-    base: str, token: str, payloads: list[bytes], senders: int, answered: dict[bytes, float]
+    bases: list[str], token: str, payloads: list[bytes], senders: int, answered: dict[bytes, float]
 ) -> tuple[float, int]:
     """Post every letter from ``senders`` concurrent clients; returns (start time, refused count).
+
+    Sender ``n`` posts to server ``n mod len(bases)`` (as a load balancer in front of the hub would).
 
     ``answered`` gets the time each letter's answer (the hub's Acknowledgement, after its commit) came.
     """
@@ -277,7 +343,7 @@ async def send_all(
     refused = 0
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
 
-    async def sender() -> None:
+    async def sender(base: str) -> None:
         nonlocal refused
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as client:
             while queue:
@@ -287,7 +353,7 @@ async def send_all(
                 refused += answer.status_code != 200 or b'"code":"ok"' not in answer.content
 
     started = time.monotonic()
-    await asyncio.gather(*(sender() for _ in range(senders)))
+    await asyncio.gather(*(sender(bases[n % len(bases)]) for n in range(senders)))
     return started, refused
 
 
@@ -394,18 +460,19 @@ async def queue_all(db_url: str, payloads: list[bytes], senders: int, answered: 
 
 
 async def _run(
-    base: str, folder: Path, payloads: list[bytes], senders: int, db_url: str, outbox_only: bool
+    hub: Hub, folder: Path, payloads: list[bytes], senders: int, db_url: str, outbox_only: bool
 ) -> dict[str, Any]:
     municipality, hospital = Receiver(), Receiver()
     await municipality.start()
     await hospital.start()
     try:
-        await asyncio.to_thread(register, base, folder, municipality, hospital)
+        await asyncio.to_thread(register, hub.base, folder, municipality, hospital)
         answered: dict[bytes, float] = {}
+        cpu_before, own_before = hub.cpu(), time.process_time()
         if outbox_only:
             started, refused = await queue_all(db_url, payloads, senders, answered), 0
         else:
-            started, refused = await send_all(base, sender_token(folder), payloads, senders, answered)
+            started, refused = await send_all(hub.bases, sender_token(folder), payloads, senders, answered)
         posted = time.monotonic()
         expected = len(payloads) - refused
         acks = 0 if outbox_only else len(payloads)
@@ -414,22 +481,27 @@ async def _run(
             if time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.05)
+        cpu_after, own_after = hub.cpu(), time.process_time()
         ended = max(municipality.last, hospital.last)
         times = await outbox_times(db_url)
         after_answer = [municipality.arrived[m] - t for m, t in answered.items() if m in municipality.arrived]
+        count = len(payloads)
         return {
             "answer_p50": pct(after_answer, 0.5),
             "answer_p99": pct(after_answer, 0.99),
-            "letters": len(payloads),
+            "letters": count,
             "refused": refused,
             "delivered": len(municipality.seen),
             "acks": len(hospital.seen),
-            "receive_rate": len(payloads) / (posted - started),
+            "receive_rate": count / (posted - started),
             "rate": len(municipality.seen) / (ended - started),
             "letter_p50": pct(times["letter"], 0.5),
             "letter_p99": pct(times["letter"], 0.99),
             "ack_p50": pct(times["ack"], 0.5),
             "ack_p99": pct(times["ack"], 0.99),
+            "server_cpu_ms": 1000 * (cpu_after[0] - cpu_before[0]) / count,
+            "delivery_cpu_ms": 1000 * (cpu_after[1] - cpu_before[1]) / count,
+            "bench_cpu_ms": 1000 * (own_after - own_before) / count,
         }
     finally:
         await municipality.stop()
@@ -437,13 +509,13 @@ async def _run(
         await asyncio.sleep(0.1)  # let the handlers see their connections close
 
 
-def run(backend: str, payloads: list[bytes], senders: int, outbox_only: bool) -> dict[str, Any]:
+def run(backend: str, payloads: list[bytes], senders: int, outbox_only: bool, servers: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bindeled-bench-msg-") as tmp:
         folder = Path(tmp)
         stream = f"BENCH_{uuid.uuid4().hex[:8].upper()}" if backend == "nats" else ""
         with database("sqlite" if backend == "sqlite" else "postgresql", folder) as url:
-            with hub(url, folder, nats_stream=stream) as base:
-                result = asyncio.run(_run(base, folder, payloads, senders, url, outbox_only))
+            with hub(url, folder, nats_stream=stream, servers=servers) as running:
+                result = asyncio.run(_run(running, folder, payloads, senders, url, outbox_only))
             if backend == "nats":
                 result["baseline"] = asyncio.run(baseline_jetstream(payloads))
                 asyncio.run(_delete_stream(stream))
@@ -460,10 +532,28 @@ async def _delete_stream(stream: str) -> None:
         await nc.close()
 
 
+def capacity(result: dict[str, Any]) -> float:
+    """Letters/s the hub's own CPU time would allow on two otherwise idle cores (2,000 CPU ms per second).
+
+    The database server's CPU is not counted (nor the bench's senders and receivers): an upper bound
+    for the hub's processes, honest where the machine is shared and wall-clock rates are not.
+    """
+    per_letter = result["server_cpu_ms"] + result["delivery_cpu_ms"]
+    return 2000 / per_letter if per_letter > 0 else float("nan")
+
+
+def load() -> str:
+    """The 1-minute load average at the end of a run (the machine is shared)."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument(
+        "--servers", type=int, default=2, help="hub processes on the one database (each with its delivery process)"
+    )
     parser.add_argument("--backends", default="sqlite,postgresql,nats")
     parser.add_argument(
         "--outbox-only",
@@ -475,19 +565,22 @@ def main() -> None:
     now = datetime.now(UTC)
     print(f"{now:%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     mode = "queued straight into the outbox" if args.outbox_only else "posted to $process-message"
-    print(f"{args.messages} letters, {args.senders} senders, {mode}")
+    print(f"{args.messages} letters, {args.senders} senders, {args.servers} hub processes, {mode}")
     print(
         "| backend | letters | refused | received/s | delivered/s (end to end) | receipt→delivery p50 / p99"
-        " | receipt→ack delivered p50 / p99 | answered→delivered p50 / p99 | baseline writes/s |"
+        " | receipt→ack delivered p50 / p99 | answered→delivered p50 / p99 | baseline writes/s"
+        " | CPU ms/letter: server / delivery / bench | letters/s on 2 idle cores (hub CPU) | load |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for backend in args.backends.split(","):
-        r = run(backend.strip(), payloads, args.senders, args.outbox_only)
+        r = run(backend.strip(), payloads, args.senders, args.outbox_only, args.servers)
         print(
             f"| {backend} | {r['letters']:,} | {r['refused']} | {r['receive_rate']:.0f} | {r['rate']:.0f} "
             f"| {r['letter_p50'] * 1000:.0f} ms / {r['letter_p99'] * 1000:.0f} ms "
             f"| {r['ack_p50'] * 1000:.0f} ms / {r['ack_p99'] * 1000:.0f} ms "
-            f"| {r['answer_p50'] * 1000:.0f} ms / {r['answer_p99'] * 1000:.0f} ms | {r['baseline']:,.0f} |",
+            f"| {r['answer_p50'] * 1000:.0f} ms / {r['answer_p99'] * 1000:.0f} ms | {r['baseline']:,.0f} "
+            f"| {r['server_cpu_ms']:.1f} / {r['delivery_cpu_ms']:.1f} / {r['bench_cpu_ms']:.1f} "
+            f"| {capacity(r):,.0f} | {load()} |",
             flush=True,
         )
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from bindeled.fhir.definitions import Definitions, load_definitions
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = (REPO / ".." / "shared").resolve()
 """Official examples and definitions (``../shared``); present in CI, never copied into the repo."""
+
+# No timing in tests: Hypothesis' per-example deadline and its too-slow health check would fail a correct
+# property on a busy machine, so they are off for every property test.
+settings.register_profile("bindeled", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("bindeled")
 
 
 @pytest.fixture(scope="session")

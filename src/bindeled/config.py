@@ -230,6 +230,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     subscription_max_failures: int = 3
     """Failed deliveries in a row after which a Subscription is set to ``error``."""
 
+    subscription_retry_seconds: float = 1.0
+    """The wait before retrying a failed rest-hook notification; it doubles with each failure in a row."""
+
+    subscription_retry_max_seconds: float = 300.0
+    """The longest wait between retries of a failed rest-hook notification."""
+
     def __post_init__(self) -> None:
         if not (1 <= self.port <= 65535):
             raise ValueError("port must be between 1 and 65535")
@@ -272,7 +278,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise ValueError("mllp_port must be between 1 and 65535 and mllp_max_frame_bytes at least 1024")
         if self.lab_intake_poll_seconds <= 0:
             raise ValueError("lab_intake_poll_seconds must be positive")
-        subscription_times = (self.subscription_poll_seconds, self.subscription_timeout_seconds)
+        subscription_times = (
+            self.subscription_poll_seconds,
+            self.subscription_timeout_seconds,
+            self.subscription_retry_seconds,
+            self.subscription_retry_max_seconds,
+        )
         if min(subscription_times) <= 0 or self.subscription_lookback_seconds < 0 or self.subscription_max_failures < 1:
             raise ValueError("subscription times must be positive and subscription_max_failures at least 1")
 

@@ -114,8 +114,8 @@ def anonymous(server: LiveServer) -> Iterator[httpx.Client]:
 def forget_refused_results(server: LiveServer, admin_headers: dict[str, str]) -> Iterator[None]:
     """Take away the results refused for display that a test stored on the shared server.
 
-    While any such result exists, chained and ``_has`` searches are refused to everyone who may not see
-    it (they could reveal that it exists), which would change what later tests on this server see.
+    Chained and ``_has`` searches leave out the compartment of a citizen with such a result for everyone who may
+    not see it (a join could reveal that it exists), which would change what later tests on this server see.
     """
     yield
     label = "https://bindeled.dk/fhir/CodeSystem/display|refused"

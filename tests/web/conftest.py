@@ -19,8 +19,11 @@ import httpx
 import pytest
 
 from bindeled.api.app import build_services
+from bindeled.api.services import Services
 from bindeled.config import Settings
+from bindeled.demo.messages import load_demo_messages
 from bindeled.demo.patients import SYNTHETIC_TAG, synthetic_citizens
+from bindeled.indicators.rollout.demo import seed_rollout
 from bindeled.messaging.delivery.outbox import Outgoing, enqueue
 from bindeled.messaging.delivery.queue import claim_due, mark_dead
 from bindeled.overview.appointment_model import (
@@ -42,6 +45,7 @@ from bindeled.store.repository import Repository
 from bindeled.surveillance.reports.demo import load_demo_contacts
 from tests.api.conftest import LiveServer, _free_port
 from tests.backends import BACKENDS, database_url_for
+from tests.conftest import SHARED
 from tests.surveillance.extract.world import blood_case, mapped_resources
 
 CARL = "web-carl"
@@ -96,6 +100,7 @@ def carl_resources() -> list[dict[str, Any]]:
         _appointment("web-appt-home", "municipal", HOME_NURSING, 1, "Sårpleje"),
         _appointment("web-appt-hosp", "regional", MEDICAL, 5, "Ambulant kontrol"),
         _appointment("web-appt-gp", "practice", GP_PRACTICE, 9, "Årskontrol"),
+        _appointment("web-appt-past", "regional", MEDICAL, -40, "Tidligere kontrol", status="fulfilled"),
         {
             "resourceType": "RelatedPerson",
             "id": "web-relative",
@@ -193,15 +198,25 @@ async def _infections(repo: Repository) -> None:
     await load_demo_contacts(repo, admissions, seed=3, start=_NOW - timedelta(days=120), days=100)
 
 
+async def _rollout(svc: Services, tree: SorTree) -> None:
+    """MedCom traffic and the demo's rollout (trust agreements, clients, test exchanges, plans), about a
+    synthetic citizen who is not in the store (the page tests' citizens keep their stays)."""
+    (stranger,) = [group[0] for group in synthetic_citizens(1, seed=99)]
+    await load_demo_messages(svc, tree, [stranger], count=4, seed=3, start=_NOW - timedelta(days=1))
+    await seed_rollout(svc, tree, [stranger], now=_NOW, seed=3)
+
+
 async def _seed(settings: Settings) -> None:
     svc = build_services(settings)
     await svc.store.open()
+    tree = SorTree.from_export(synthetic_region())
     try:
         with as_system():
-            await import_into(svc.store, SorTree.from_export(synthetic_region()))
+            await import_into(svc.store, tree)
             for resource in carl_resources():
                 await svc.repo.update(resource["resourceType"], resource["id"], resource)
             await _infections(svc.repo)
+            await _rollout(svc, tree)
         await _dead_letter(svc.store)
     finally:
         await svc.store.close()
@@ -216,6 +231,7 @@ def _live(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Li
             log_json=False,
             dev=True,
             data_dir=str(folder / "data"),
+            medcom_packages_dir=str(SHARED / "standards" / "fhir-packages"),
         )
         asyncio.run(_seed(settings))
         with LiveServer(settings) as live:

@@ -57,9 +57,9 @@ def page(browser: Browser, browser_site: str) -> Iterator[Page]:
         context.close()
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def login(page: Page, username: str) -> None:
@@ -170,6 +170,42 @@ def test_operator_sees_overview_use_per_municipality_and_downloads_csv(page: Pag
     assert body.startswith("id,definition_version,period_start") and "bindeled.overview-use" in body
 
 
+def test_operator_follows_the_rollout_per_municipality_and_organisation(page: Page) -> None:
+    login(page, "operator")
+    page.get_by_role("link", name="Udrulning").click()
+    page.wait_for_url("**/rollout")
+    assert page.get_by_role("heading", level=1).inner_text() == "Udrulning"
+    municipalities = page.locator("#municipality-rollout tbody tr")
+    assert municipalities.count() == 22
+    assert page.locator("#municipality-rollout .badge.live").count() >= 1
+    assert page.locator("#organisation-rollout td.status-not_ready").count() >= 1
+    shot(page, "operator-rollout")
+    page.get_by_label("Organisationstype").select_option("practice")
+    page.get_by_role("button", name="Vis").click()
+    page.wait_for_url("**kind=practice**")
+    assert page.locator("#organisation-rollout tbody tr").count() >= 250
+    assert page.locator("#organisation-rollout td", has_text="Planlagt idriftsættelse").count() >= 1
+    shot(page, "operator-rollout-practices", full_page=False)  # 300 practices: the first screenful
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Hent som JSON").click()
+    body = Path(download.value.path()).read_text()
+    assert '"municipalities"' in body and '"test_message"' in body
+
+
+def test_operator_reads_message_traffic_per_municipality(page: Page) -> None:
+    login(page, "operator")
+    page.get_by_role("link", name="Indikatorer").click()
+    traffic = page.locator("#traffic-table tbody tr")
+    assert traffic.count() >= 1
+    assert page.locator("#traffic-table", has_text="hospital-notification-message").count() == 1
+    page.locator("#traffic-table").scroll_into_view_if_needed()
+    shot(page, "operator-traffic")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Hent trafik som CSV").click()
+    body = Path(download.value.path()).read_text()
+    assert body.startswith("message_type,sender_municipality,receiver_municipality")
+
+
 def test_operator_replays_a_dead_letter(page: Page) -> None:
     login(page, "operator")
     page.get_by_role("link", name="Drift").click()
@@ -219,7 +255,7 @@ def test_keyboard_skip_link_and_language_switch(page: Page) -> None:
     [
         ("nurse", ["/login", "/purpose", "/find", f"/patient/{CARL}", f"/patient/{CARL}/emergency"]),
         ("citizen", ["/me", "/me/log", "/me/blocks", "/me/reminders"]),
-        ("operator", ["/indicators", "/operations"]),
+        ("operator", ["/indicators", "/operations", "/rollout", "/rollout?kind=practice"]),
         ("epidemiologist", ["/surveillance", "/surveillance?level=region&period=week"]),
     ],
 )

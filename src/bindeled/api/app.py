@@ -31,6 +31,7 @@ from ..fhir.outcome import from_error, operation_outcome
 from ..fhir.validation import Validator
 from ..logs import request_id_var
 from ..messaging.hub.register_rules import endpoint_register_rule
+from ..overview.address_mask import AddressProtectionMask
 from ..overview.rules import overview_write_rules
 from ..security import (
     Gate,
@@ -57,6 +58,7 @@ from .rendering import fhir_response
 from .rest import routes as fhir_routes
 from .services import FHIR_BASE_PATH, Services
 from .subscriptions import subscription_websocket_route
+from .subscriptions.headers import redact_other_writes
 from .workers import running_workers
 
 __all__ = ["build_services", "create_app"]
@@ -76,9 +78,13 @@ def build_services(settings: Settings) -> Services:
     repo = Repository(store, definitions, validator, base_url=own_base)
     repo.write_rules.extend(overview_write_rules(store, settings.overview_legal_bases))
     repo.write_rules.append(endpoint_register_rule)
+    repo.write_rules.append(redact_other_writes)  # Subscriptions keep their header secrets out of the store
+    repo.read_masks.append(AddressProtectionMask(repo))
     issuer = LocalIssuer(Path(settings.data_dir), DEV_ISSUER, DEV_AUDIENCE) if settings.dev else None
     tokens = token_service(settings) or client_token_service(settings)
     gate = build_gate(settings, store, issuer, tokens) if settings.enforce_security else None
+    if gate is not None:
+        repo.write_rules.append(gate.citizens.write_rule)  # Patient writes forget the cached CPR number
     base = gate.registers if gate is not None else None
     return Services(
         settings, definitions, validator, store, repo, gate, issuer, base, tokens, registered_clients(settings)

@@ -37,6 +37,9 @@ def workers() -> list[Worker]:
     from ..overview.reminders.worker import reminder_worker
 
     found.append(reminder_worker)
+    from ..indicators.worker import overview_use_counter
+
+    found.append(overview_use_counter)
     return found
 
 

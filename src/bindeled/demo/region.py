@@ -38,7 +38,9 @@ __all__ = ["DemoSummary", "build_region"]
 log = logging.getLogger("bindeled.demo")
 
 _BATCH = 50
-"""Citizens written per transaction."""
+"""Citizens written per transaction (when the database already holds citizens)."""
+_BULK_WORKERS_FROM = 2000
+"""From this many citizens the bulk load indexes in worker processes and builds the search indexes afterwards."""
 
 
 @dataclass
@@ -83,6 +85,8 @@ async def build_region(svc: Services, *, citizens: int, seed: int, now: datetime
         with summary.step("MedCom messages"):
             letters = min(60, 10 + citizens // 4)
             summary.parts["MedCom messages"] = await _messages(svc, tree, patients, seed, moment, letters)
+        with summary.step("rollout"):
+            summary.parts["rollout plans"] = await _rollout(svc, tree, patients, seed, moment)
         with summary.step("surveillance reports"):
             summary.parts["surveillance reports"] = await _reports(svc, moment)
     return summary
@@ -151,6 +155,9 @@ async def _citizens(
     basic = _with_demo_people(_without_bare_encounters(synthetic_citizens(count, seed)))
     groups = with_overview(basic, tree, now=moment, seed=seed)
     patients: list[Resource] = []
+    if await _is_fresh(svc):
+        summary.parts["citizen resources"] = await _bulk_citizens(svc, groups, patients, count)
+        return patients
     written = 0
     batch: list[list[Resource]] = []
     for group in groups:
@@ -163,6 +170,28 @@ async def _citizens(
         written += await _write_groups(svc, batch)
     summary.parts["citizen resources"] = written
     return patients
+
+
+async def _is_fresh(svc: Services) -> bool:
+    """No citizen is stored yet: the citizens can be bulk-loaded (which only creates)."""
+    return not await svc.store.fetch_all("SELECT 1 FROM resources WHERE res_type = 'Patient' LIMIT 1")
+
+
+async def _bulk_citizens(svc: Services, groups: Iterable[list[Resource]], patients: list[Resource], count: int) -> int:
+    """The citizens through the store's bulk load (synthetic data shaped as the write rules leave it; no audit).
+
+    Region-sized demos index in worker processes and build the search indexes once at the end.
+    """
+    from ..store.bulk import bulk_load
+
+    def resources() -> Iterator[Resource]:
+        for group in groups:
+            patients.append(group[0])
+            yield from group
+
+    large = count >= _BULK_WORKERS_FROM
+    loaded = await bulk_load(svc.store, resources(), method="PUT", defer_indexes=large, workers=2 if large else 0)
+    return loaded.resources
 
 
 async def _write_groups(svc: Services, groups: list[list[Resource]]) -> int:
@@ -201,6 +230,14 @@ async def _messages(
 
     start = moment - timedelta(days=3)
     return await load_demo_messages(svc, tree, patients, count=count, seed=seed, start=start)
+
+
+async def _rollout(svc: Services, tree: SorTree, patients: list[Resource], seed: int, moment: datetime) -> int:
+    """Trust agreements, system clients and test messages for a mix of organisations, and their plans."""
+    from ..indicators.rollout.demo import seed_rollout
+
+    done = await seed_rollout(svc, tree, patients, now=moment, seed=seed)
+    return done.plans
 
 
 async def _reports(svc: Services, moment: datetime) -> int:

@@ -10,13 +10,13 @@ never are (they are not overview purposes, and the definition refuses medication
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 
 from ..fhir.jsonio import Resource
 from .record import Indicator, IndicatorDefinition, indicator
 
-__all__ = ["OVERVIEW_PURPOSES", "OVERVIEW_USE", "overview_use"]
+__all__ = ["OVERVIEW_PURPOSES", "OVERVIEW_USE", "overview_day", "overview_unit", "overview_use", "overview_use_cells"]
 
 OVERVIEW_USE = IndicatorDefinition(
     id="bindeled.overview-use",
@@ -36,7 +36,7 @@ def _requestor(event: Resource) -> Resource | None:
     return None
 
 
-def _overview_unit(event: Resource) -> str | None:
+def overview_unit(event: Resource) -> str | None:
     """The SOR unit of a successful overview request, or None when the event is not one."""
     if event.get("outcome") != "0":
         return None
@@ -55,12 +55,17 @@ def _overview_unit(event: Resource) -> str | None:
     return str(location["value"]) if location.get("system") == _SOR_SYSTEM and location.get("value") else None
 
 
-def _within(event: Resource, start: date, end: date) -> bool:
+def overview_day(event: Resource) -> date | None:
+    """The UTC day an event was recorded on (None when it has no time)."""
     recorded = event.get("recorded")
     if not isinstance(recorded, str):
-        return False
-    moment = datetime.fromisoformat(recorded).astimezone(UTC).date()
-    return start <= moment < end
+        return None
+    return datetime.fromisoformat(recorded).astimezone(UTC).date()
+
+
+def _within(event: Resource, start: date, end: date) -> bool:
+    day = overview_day(event)
+    return day is not None and start <= day < end
 
 
 def overview_use(
@@ -70,17 +75,26 @@ def overview_use(
     municipalities: Iterable[tuple[str, str]] = (),
 ) -> list[Indicator]:
     """One cell per municipality (every one in ``municipalities``, plus any seen), by name."""
-    counts: Counter[tuple[str, str]] = Counter()
-    total = 0
+    per_unit: Counter[str] = Counter()
     for event in events:
-        if not _within(event, *period):
-            continue
-        unit = _overview_unit(event)
-        if unit is None:
-            continue
-        total += 1
+        unit = overview_unit(event) if _within(event, *period) else None
+        if unit is not None:
+            per_unit[unit] += 1
+    return overview_use_cells(per_unit, municipality_of, period, municipalities)
+
+
+def overview_use_cells(
+    per_unit: Mapping[str, int],
+    municipality_of: Callable[[str], tuple[str, str] | None],
+    period: tuple[date, date],
+    municipalities: Iterable[tuple[str, str]] = (),
+) -> list[Indicator]:
+    """The cells from overview requests counted per requesting SOR unit over ``period``."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for unit, requests in per_unit.items():
         place = municipality_of(unit)
         if place is not None:
-            counts[place] += 1
+            counts[place] += requests
+    total = sum(per_unit.values())
     places = sorted({*municipalities, *counts}, key=lambda p: p[1])
     return [indicator(OVERVIEW_USE, period, "municipality", c, n, counts[(c, n)], total) for c, n in places]

@@ -166,7 +166,12 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("citizen2", {"user_type": "citizen", "name": "Dorthe Demo Borger", "cpr": "6203853712"}, _CITIZEN_SCOPE),
     DemoUser(
         "proxy",
-        {"user_type": "proxy", "name": "Pia Demo Fuldmagt", "cpr": "6202759996", "represents": ["6101709995"]},
+        {
+            "user_type": "proxy",
+            "name": "Pia Demo Fuldmagt",
+            "cpr": "6202759996",
+            "represents": ["6101709995", "6203853712"],
+        },
         _CITIZEN_SCOPE,
     ),
 )

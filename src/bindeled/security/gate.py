@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from ..errors import BindeledError
 from ..store.base import Clock, utc_now
 from .audit import build_audit_event
+from .citizen_cache import CitizenCache
 from .errors import TokenRejected
 from .policy import PolicySettings
 from .principal import Principal, principal_from_claims
@@ -67,6 +68,8 @@ class Gate:
     sink: AuditSink
     settings: PolicySettings = field(default_factory=PolicySettings)
     clock: Clock = field(default=utc_now)
+    citizens: CitizenCache = field(default_factory=CitizenCache)
+    """Patient → CPR, shared by this process's requests (its write rule belongs on the repository)."""
 
     _principals: OrderedDict[tuple[str, ...], Principal] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
@@ -108,6 +111,7 @@ class Gate:
             correlation_id,
             settings=self.settings,
             request_id=request_id,
+            citizens=self.citizens,
         )
 
     def replace_registers(self, registers: Registers) -> None:

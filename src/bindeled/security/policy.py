@@ -48,6 +48,7 @@ __all__ = [
     "Target",
     "decide",
     "decide_access",
+    "hidden_citizens",
     "sees_refused_display",
 ]
 
@@ -309,6 +310,27 @@ def _blocked(
     if principal.emergency:
         return None
     return Decision("hide", f"{hits[0].kind}_block")
+
+
+def hidden_citizens(
+    principal: Principal, registers: Registers, now: datetime, settings: PolicySettings | None = None
+) -> frozenset[str]:
+    """Citizens some of whose data a block in force may hide from ``principal`` (a health professional,
+    trust user or system), for narrowing what chained and ``_has`` searches join.
+
+    Coarser than :func:`decide` on purpose: an organisation, period or type block counts whatever the
+    data, since which data a join reaches is not known beforehand. Blocks naming another professional,
+    blocks a consent for this principal overrides, emergency access and purposes blocks do not apply
+    to count not. Citizens, proxies and operators see no other citizen at all (see ``guard.py``).
+    """
+    rule = (settings or PolicySettings()).purposes.get(principal.purpose or "")
+    if principal.admin or principal.emergency or rule is None or not rule.blocks_apply:
+        return frozenset()
+    ids = _ids(principal)
+    candidates = {
+        b.citizen for b in registers.blocks if b.in_force(now) and (b.kind != "person" or b.professional_id in ids)
+    }
+    return frozenset(c for c in candidates if not _consented(principal, c, registers, now))
 
 
 def _ids(principal: Principal) -> set[str]:

@@ -20,6 +20,7 @@ from typing import TypeVar
 from ..errors import BindeledError
 from ..store.base import Clock, Transaction
 from .audit import Outcome, build_audit_event
+from .citizen_cache import CitizenCache
 from .minlog import MinLogCollector
 from .pending import pending_access
 from .policy import Action, Decision, PolicySettings, Target, decide, decide_access
@@ -47,6 +48,8 @@ class Session:
     correlation_id: str
     settings: PolicySettings = field(default_factory=PolicySettings)
     request_id: str | None = None
+    citizens: CitizenCache | None = None
+    """The process's Patient → CPR cache (None: every request reads the Patients it needs)."""
     flags: set[str] = field(default_factory=set, init=False)
     """Flags of the allowed decisions (``pending_verification``, ``emergency`` …) for follow-up jobs."""
     _now: datetime | None = field(default=None, init=False)
@@ -98,13 +101,17 @@ class Session:
         self._record(interaction, resource_type, target, decision)
         return decision
 
-    def filter(self, interaction: str, resource_type: str, items: Iterable[tuple[Target, T]]) -> list[T]:
-        """The items the principal may see (search results, includes, history), recorded; others left out."""
+    def filter(
+        self, interaction: str, resource_type: str, items: Iterable[tuple[Target, T]], *, record: bool = True
+    ) -> list[T]:
+        """The items the principal may see (search results, includes, history), recorded unless ``record``
+        is False (a search looking ahead); others left out."""
         kept: list[T] = []
         for target, item in items:
             decision = self.decide(interaction, resource_type, target)
             if decision.allowed:
-                self._record(interaction, resource_type, target, decision)
+                if record:
+                    self._record(interaction, resource_type, target, decision)
                 kept.append(item)
         return kept
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from ..fhir.jsonio import Resource
 from .base import StoredResource, Transaction
+from .search.narrowing import JoinScope
 
 __all__ = ["Guard", "NoGuard", "SystemGuard", "as_system", "current_guard", "use_guard"]
 
@@ -30,19 +31,25 @@ class Guard(Protocol):
         """May it read or write each of these resources? Raise (404 for hidden, 403 for refused) if not."""
         ...
 
-    async def visible(self, interaction: str, items: Sequence[StoredResource]) -> list[StoredResource]:
-        """The items it may see, in order; the others are left out without a trace."""
+    async def visible(
+        self, interaction: str, items: Sequence[StoredResource], *, record: bool = True
+    ) -> list[StoredResource]:
+        """The items it may see, in order; the others are left out without a trace.
+
+        ``record=False`` only asks (a search looking ahead to fill its page): nothing is logged as read.
+        """
         ...
 
     def may_count(self) -> bool:
         """Whether totals may be shown (they could reveal hidden data when filtering applies)."""
         ...
 
-    async def allow_probes(self) -> None:
-        """May this request select on other resources (chained and ``_has`` parameters)? Raise if not.
+    async def allow_probes(self) -> JoinScope | None:
+        """What may this request's chained and ``_has`` parameters join? Raise if they may not be used.
 
         A chain or ``_has`` selects results by resources the caller may not be allowed to see, so a
-        result could reveal that hidden data exists.
+        result could reveal that hidden data exists; the returned scope narrows the joined resources
+        to those the caller could be shown (None: no narrowing).
         """
         ...
 
@@ -64,13 +71,15 @@ class SystemGuard:
     async def check(self, interaction: str, resources: Sequence[Resource]) -> None:
         return None
 
-    async def visible(self, interaction: str, items: Sequence[StoredResource]) -> list[StoredResource]:
+    async def visible(
+        self, interaction: str, items: Sequence[StoredResource], *, record: bool = True
+    ) -> list[StoredResource]:
         return list(items)
 
     def may_count(self) -> bool:
         return True
 
-    async def allow_probes(self) -> None:
+    async def allow_probes(self) -> JoinScope | None:
         return None
 
     async def finish(self, status: int, tx: Transaction | None = None) -> None:

@@ -11,8 +11,9 @@ Nothing here knows about HTTP; failures are :mod:`bindeled.errors` exceptions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,7 +32,7 @@ from .search.custom import load_search_parameters, registration_key, sync_search
 from .search.everything import everything
 from .search.reindex import ReindexResult, reindex
 
-__all__ = ["PendingWrite", "Repository", "WriteResult", "WriteRule"]
+__all__ = ["PendingWrite", "ReadMask", "Repository", "WriteResult", "WriteRule"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,11 @@ class PendingWrite:
 WriteRule = Callable[[PendingWrite], Awaitable[Resource | None]]
 """A business rule on writes (``Repository.write_rules``): raise a :mod:`bindeled.errors` error to refuse the
 write, return a changed resource to store instead of ``after``, or None to let it pass unchanged."""
+
+
+ReadMask = Callable[[Guard, Sequence[StoredResource]], Awaitable[Sequence[StoredResource]]]
+"""A mask on reads (``Repository.read_masks``): returns the items as the request's guard may see them, e.g. with
+a protected citizen's address replaced. Runs after the gate; the stored data is never changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +85,14 @@ class Repository:
         self._is_array = fhir_patch.element_is_array(definitions)
         self.write_rules: list[WriteRule] = []
         """Business rules every write passes (create, update, patch, delete; REST and transactions alike)."""
+        self.read_masks: list[ReadMask] = []
+        """Masks on what reads, history, searches and ``$everything`` return (not on reads inside writes)."""
+
+    async def _masked(self, guard: Guard, items: Sequence[StoredResource]) -> list[StoredResource]:
+        """The items after every read mask, in order."""
+        for mask in self.read_masks:
+            items = await mask(guard, items)
+        return list(items)
 
     async def _apply_rules(
         self, tx: Transaction, interaction: str, resource_type: str, before: Resource | None, after: Resource | None
@@ -127,7 +141,7 @@ class Repository:
         if found.deleted:
             raise Gone(f"{resource_type}/{id} was deleted")
         await guard.check("read", [found.resource()])
-        return found
+        return (await self._masked(guard, [found]))[0]
 
     async def vread(self, resource_type: str, id: str, version: str) -> StoredResource:
         self.check_type(resource_type)
@@ -142,7 +156,7 @@ class Repository:
         if found.deleted:
             raise Gone(f"Version {version} of {resource_type}/{id} is a deletion")
         await guard.check("vread", [found.resource()])
-        return found
+        return (await self._masked(guard, [found]))[0]
 
     async def history(self, query: HistoryQuery) -> tuple[list[StoredResource], int | None]:
         """Versions newest first, and their total (None when the guard may not reveal counts)."""
@@ -155,7 +169,7 @@ class Repository:
             assert query.resource_type is not None
             if await self.store.read(query.resource_type, query.id) is None:
                 raise NotFound(f"{query.resource_type}/{query.id} is not known")
-        versions = await guard.visible("history", await self.store.history(query))
+        versions = await self._masked(guard, await guard.visible("history", await self.store.history(query)))
         total = await self.store.history_count(query) if guard.may_count() else None
         return versions, total
 
@@ -179,13 +193,13 @@ class Repository:
         request = parse_search(
             resource_type, params, self.definitions, strict=strict, compartment=compartment, base_url=self.base_url
         )
-        if any(isinstance(c, Chain | Has) for c in request.conditions):
-            await guard.allow_probes()
-        result = await search(self.store, request)
+        scope = await guard.allow_probes() if any(isinstance(c, Chain | Has) for c in request.conditions) else None
+        keep = None if guard.may_count() else functools.partial(guard.visible, "search", record=False)
+        result = await search(self.store, request, scope=scope, keep=keep)
         return request, replace(
             result,
-            resources=tuple(await guard.visible("search", result.resources)),
-            included=tuple(await guard.visible("search", result.included)),
+            resources=tuple(await self._masked(guard, await guard.visible("search", result.resources))),
+            included=tuple(await self._masked(guard, await guard.visible("search", result.included))),
             total=result.total if guard.may_count() else None,
         )
 
@@ -198,7 +212,8 @@ class Repository:
                 self.check_type(type_name)
         guard = current_guard()
         await guard.allow("read", compartment)
-        return await guard.visible("read", await everything(self.store, self.definitions, compartment, id, types=types))
+        found = await everything(self.store, self.definitions, compartment, id, types=types)
+        return await self._masked(guard, await guard.visible("read", found))
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -405,7 +420,8 @@ class Repository:
         request = parse_search(resource_type, params, self.definitions, strict=True)
         guard = current_guard()
         await guard.allow("search", resource_type)
-        result = await search(self.store, request, tx=tx)
+        scope = await guard.allow_probes() if any(isinstance(c, Chain | Has) for c in request.conditions) else None
+        result = await search(self.store, request, tx=tx, scope=scope)
         return await guard.visible("search", result.resources)
 
     # -- custom search parameters and reindexing ------------------------------------------------

@@ -184,6 +184,13 @@ class SQLiteStore:
             conn = self._writer_conn()
             return await self._on_writer(partial(fn, conn))
 
+    async def run_on_writer(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(writer)`` on the writer thread under the write lock, outside any transaction.
+
+        For work that manages its own transactions on the raw connection: bulk loads (:mod:`.bulk`).
+        """
+        return await self._run_writer(fn)
+
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._reader_local, "conn", None)
         if conn is None:

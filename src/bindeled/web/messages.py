@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from .messages_operators import OPERATOR_DA, OPERATOR_EN
+
 __all__ = ["CATALOGUES", "LANGUAGES", "code_translator", "translator"]
 
 LANGUAGES = ("da", "en")
@@ -598,6 +600,9 @@ _EN: dict[str, str] = {
     "error.not_found": "The page does not exist.",
     "footer.text": "bindeled — every access to data is logged and visible to the citizen.",
 }
+
+_DA.update(OPERATOR_DA)
+_EN.update(OPERATOR_EN)
 
 CATALOGUES: Mapping[str, Mapping[str, str]] = {"da": _DA, "en": _EN}
 

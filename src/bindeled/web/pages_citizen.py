@@ -4,7 +4,8 @@ Everything is read and written as the citizen through the gate: the overview is 
 see (without editing or emergency access), the log is the citizen's MinLog (the same entries
 ``GET /fhir/AuditEvent`` gives a citizen), and blocks and consents are FHIR ``Consent`` resources
 (``security/consent.py``) the citizen creates and withdraws; the gate's registers are rebuilt after
-each change so the block takes effect at once.
+each change so the block takes effect at once. A proxy holding powers of attorney for several citizens
+chooses on ``/me`` whom the pages are about (``acting_for.py``).
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from starlette.responses import Response
 from ..errors import InvalidRequest
 from ..fhir.jsonio import Resource
 from ..security.consent import AUTHORISATION_SYSTEM
-from ..security.facts import CPR_SYSTEM, SOR_SYSTEM
+from ..security.facts import SOR_SYSTEM
 from ..security.minlog import MinLogEntry
 from .access import data_access
+from .acting_for import own_patient, represented
 from .framework import Page
 from .overview_data import gather_overview
 from .svg import timeline
 
-__all__ = ["BLOCK_KINDS", "blocks", "consent_for", "log", "me", "own_patient", "withdraw"]
+__all__ = ["BLOCK_KINDS", "blocks", "choose", "consent_for", "log", "me", "own_patient", "withdraw"]
 
 _CITIZENS = ("citizen", "proxy")
 BLOCK_KINDS = ("lab", "all", "organisation", "person", "consent_organisation")
@@ -38,20 +40,9 @@ _LAB_TYPES = ("Observation", "DiagnosticReport")
 _SECTORS = ("municipal", "regional", "practice", "")
 
 
-async def own_patient(page: Page) -> Resource | None:
-    """The citizen's own Patient; for a proxy, the (first) citizen they represent."""
-    principal = page.require(*_CITIZENS, refusal="not_citizen")
-    cpr = principal.cpr if principal.user_type == "citizen" else min(principal.represents, default=None)
-    if cpr is None:
-        return None
-    async with data_access(page.request, page.session, interaction="search"):
-        _req, result = await page.services.repo.search("Patient", [("identifier", f"{CPR_SYSTEM}|{cpr}")])
-        found = [r.resource() for r in result.resources]
-    return found[0] if found else None
-
-
 async def me(request: Request, page: Page) -> Response:
-    patient = await own_patient(page)
+    people = await represented(page)
+    patient = people.chosen
     if patient is None:
         return page.render("me_empty.html")
     data = await gather_overview(page, str(patient["id"]))
@@ -62,14 +53,28 @@ async def me(request: Request, page: Page) -> Response:
     return page.render(
         "overview.html",
         patient=patient_summary(data.patient),
-        synthetic=False,
         sections=data.sections,
         timeline=timeline([(r.when, r.sector, r.what) for r in rows], lanes, page.t("overview.timeline")),
         emergency=None,
         reasons=(),
         editable=False,
         self_view=True,
+        represented=people.choices() if len(people.patients) > 1 else [],
+        acting_for=str(patient["id"]),
     )
+
+
+async def choose(request: Request, page: Page) -> Response:
+    """A proxy chooses which represented citizen the pages are about (by Patient id, in a form body)."""
+    page.require("proxy", refusal="not_citizen")
+    form = await page.form()
+    wanted = str(form.get("patient", ""))
+    people = await represented(page)
+    if wanted not in {pid for pid, _name in people.choices()}:
+        raise InvalidRequest("Not a citizen you represent", location=("patient",), details_code="not_represented")
+    page.session.acting_for = wanted
+    page.session.changed = True
+    return page.redirect("/me")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..demo.patients import SYNTHETIC_TAG
 from ..overview.card import edit_card
 from ..overview.stamkort_edit import parse_edit
 from ..security.facts import CPR_SYSTEM
@@ -84,7 +83,6 @@ async def overview(request: Request, page: Page) -> Response:
     return page.render(
         "overview.html",
         patient=patient_summary(data.patient),
-        synthetic=any(t.get("code") == SYNTHETIC_TAG["code"] for t in data.patient.get("meta", {}).get("tag", [])),
         sections=data.sections,
         timeline=plot,
         emergency=page.session.emergency_for(patient_id),

@@ -1,27 +1,42 @@
-"""The operators' indicator page: use of the overview per municipality, as a table, a plot and CSV.
+"""The operators' indicator page: use of the overview, and message traffic, per municipality (table, plot, CSV).
 
-The counts come from the audit trail and the SOR register's Organizations, read as the logged-in
-operator through the gate (operators see no citizen's data; neither source holds any). Small cells
-are suppressed and marked (``indicators/record.py``).
+Use of the overview comes from the incrementally maintained aggregate of the audit trail
+(``indicators/overview_use_store.py``): a page view counts only the audit records written since the
+previous one, then sums the period's daily counts in SQL. Message traffic and delivery and
+acknowledgement times come from the hub's delivery statistics rolled up to municipalities through
+the SOR register. The register's Organizations are read as the logged-in operator through the gate
+(operators see no citizen's data; none of these sources holds any). Small cells are suppressed and
+marked (``indicators/record.py``).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..errors import InvalidRequest
-from ..fhir.jsonio import Resource
-from ..indicators import SUPPRESSION_THRESHOLD, Indicator, MunicipalityIndex, overview_use, to_csv
+from ..indicators import SUPPRESSION_THRESHOLD, Indicator, MunicipalityIndex, to_csv
+from ..indicators.message_traffic import OUTSIDE, TrafficRow, traffic_csv, traffic_rows
+from ..indicators.overview_use import overview_use_cells
+from ..indicators.overview_use_store import OverviewUseAggregate
+from ..indicators.sor_tree import read_organizations, sor_tree_from_organizations
+from ..messaging.delivery.statistics import delivery_statistics
+from ..registry.lookup import SorLookup
 from .access import data_access
 from .framework import Page
 from .svg import bar_chart
 
-__all__ = ["indicators", "indicators_csv"]
+__all__ = ["indicators", "indicators_csv", "traffic_csv_download"]
 
-_PAGE = 1000
+
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    period: tuple[date, date]
+    overview_use: list[Indicator]
+    traffic: list[TrafficRow]
 
 
 def _period(page: Page) -> tuple[date, date]:
@@ -37,49 +52,60 @@ def _period(page: Page) -> tuple[date, date]:
     return start, end
 
 
-async def _cells(page: Page) -> tuple[list[Indicator], tuple[date, date]]:
+def _instant(day: date) -> datetime:
+    return datetime.combine(day, time.min, UTC)
+
+
+async def _figures(page: Page) -> _Figures:
     page.require("operator", refusal="not_operator")
     period = _period(page)
-    gate = page.services.gate
-    assert gate is not None
-    organizations: list[Resource] = []
-    events: list[Resource] = []
+    svc = page.services
+    assert svc.gate is not None
+    aggregate = OverviewUseAggregate(svc.store)
+    await aggregate.catch_up(svc.gate.sink.records)
     async with data_access(page.request, page.session, interaction="search"):
-        offset = 0
-        while True:
-            params = [("_count", str(_PAGE)), ("_offset", str(offset))]
-            _req, result = await page.services.repo.search("Organization", params)
-            organizations += [r.resource() for r in result.resources]
-            if result.next_offset is None or not result.resources:
-                break
-            offset = result.next_offset
-        after = 0
-        while True:
-            records = await gate.sink.records(after, _PAGE)
-            events += [r.event() for r in records]
-            if len(records) < _PAGE:
-                break
-            after = records[-1].seq
+        organizations = await read_organizations(svc.repo)
+        per_unit = await aggregate.per_unit(period)
+        lookup = SorLookup(sor_tree_from_organizations(organizations))
+        figures = await delivery_statistics(
+            svc.store, start=_instant(period[0]), end=_instant(period[1]), by="municipality", register=lookup
+        )
     index = MunicipalityIndex.from_organizations(organizations)
-    return overview_use(events, index.municipality_of, period, index.municipalities()), period
+    names = dict(index.municipalities())
+    outside = page.t("indicators.outside")
+
+    def name_of(code: str) -> str:
+        return outside if code == OUTSIDE else names.get(code, code)
+
+    use = overview_use_cells(per_unit, index.municipality_of, period, index.municipalities())
+    return _Figures(period, use, traffic_rows(figures, name_of, period))
 
 
 async def indicators(request: Request, page: Page) -> Response:
-    cells, period = await _cells(page)
-    bars = [(c.geography_name, c.value) for c in cells]
+    found = await _figures(page)
+    bars = [(c.geography_name, c.value) for c in found.overview_use]
+    start, end = found.period
     return page.render(
         "indicators.html",
-        cells=cells,
+        cells=found.overview_use,
+        traffic=found.traffic,
         plot=bar_chart(bars, page.t("indicators.plot")),
-        period=(period[0].isoformat(), (period[1] - timedelta(days=1)).isoformat()),
+        period=(start.isoformat(), (end - timedelta(days=1)).isoformat()),
         threshold=SUPPRESSION_THRESHOLD,
     )
 
 
-async def indicators_csv(request: Request, page: Page) -> Response:
-    cells, _period_used = await _cells(page)
+def _csv(body: str, name: str) -> Response:
     return Response(
-        to_csv(cells),
+        body,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="overview-use.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+async def indicators_csv(request: Request, page: Page) -> Response:
+    return _csv(to_csv((await _figures(page)).overview_use), "overview-use.csv")
+
+
+async def traffic_csv_download(request: Request, page: Page) -> Response:
+    return _csv(traffic_csv((await _figures(page)).traffic), "message-traffic.csv")

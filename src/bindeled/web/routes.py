@@ -10,9 +10,10 @@ from starlette.staticfiles import StaticFiles
 from . import pages_citizen, pages_clinician, pages_session
 from .framework import page_route
 from .metrics import metrics_endpoint
-from .pages_indicators import indicators, indicators_csv
+from .pages_indicators import indicators, indicators_csv, traffic_csv_download
 from .pages_operations import operations, replay_letter
 from .pages_reminders import reminders, stop_reminders
+from .pages_rollout import rollout, rollout_json
 from .pages_surveillance import episodes, report_download, surveillance
 
 __all__ = ["web_routes"]
@@ -36,6 +37,7 @@ def web_routes() -> list[BaseRoute]:
         ("/patient/{id}/emergency", pages_clinician.emergency, _BOTH),
         ("/emergency/end", pages_clinician.emergency_end, _POST),
         ("/me", pages_citizen.me, _GET),
+        ("/me/acting-for", pages_citizen.choose, _POST),
         ("/me/log", pages_citizen.log, _GET),
         ("/me/blocks", pages_citizen.blocks, _BOTH),
         ("/me/blocks/{id}/withdraw", pages_citizen.withdraw, _POST),
@@ -44,6 +46,9 @@ def web_routes() -> list[BaseRoute]:
         ("/indicators", indicators, _GET),
         ("/indicators.csv", indicators_csv, _GET),
         ("/operations", operations, _GET),
+        ("/rollout", rollout, _GET),
+        ("/rollout.json", rollout_json, _GET),
+        ("/indicators/traffic.csv", traffic_csv_download, _GET),
         ("/operations/replay", replay_letter, _POST),
         ("/surveillance", surveillance, _GET),
         ("/surveillance/report.{format}", report_download, _GET),

@@ -45,6 +45,7 @@ class _Payload(msgspec.Struct, frozen=True):
     purposes: tuple[str, ...] = ()
     emergency: Emergency | None = None
     flash: str | None = None
+    acting_for: str | None = None
 
 
 @dataclass
@@ -60,6 +61,8 @@ class WebSession:
     emergency: Emergency | None = None
     flash: str | None = None
     changed: bool = False
+    acting_for: str | None = None
+    """A proxy's chosen citizen (their Patient id); None: the first one they represent."""
 
     def emergency_for(self, patient: str) -> Emergency | None:
         """The emergency access in force for this citizen, if any."""
@@ -124,6 +127,7 @@ class CookieSigner:
             session.purposes,
             session.emergency,
             session.flash,
+            session.acting_for,
         )
         payload = _b64(msgspec.json.encode(data))
         return f"{payload}.{self._sign(payload)}"
@@ -142,5 +146,13 @@ class CookieSigner:
         if not 0 <= time.time() - data.issued <= MAX_AGE:
             return None
         return WebSession(
-            data.csrf, data.issued, data.lang, data.user, data.token, data.purposes, data.emergency, data.flash
+            data.csrf,
+            data.issued,
+            data.lang,
+            data.user,
+            data.token,
+            data.purposes,
+            data.emergency,
+            data.flash,
+            acting_for=data.acting_for,
         )

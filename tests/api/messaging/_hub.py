@@ -89,6 +89,19 @@ def clean_hn(definitions: Definitions, name: str = HN_EXAMPLE) -> dict[str, Any]
     return bundle
 
 
+def acknowledgement_of(
+    letter: str, definitions: Definitions, code: str = "ok", name: str = ACK_OK_EXAMPLE
+) -> dict[str, Any]:
+    """An official Acknowledgement (municipality → hospital), made fresh to answer the letter ``letter``."""
+    original = example(name, definitions)
+    header = next(e["resource"] for e in original["entry"] if e["resource"]["resourceType"] == "MessageHeader")
+    text = jsonio.encode(original).decode().replace(header["response"]["identifier"], letter)
+    ack = fresh(jsonio.decode(text))
+    if code:
+        ack["entry"][0]["resource"]["response"]["code"] = code
+    return ack
+
+
 def clean_cc(definitions: Definitions) -> dict[str, Any]:
     bundle = example(CC_EXAMPLE, definitions)
     bundle["entry"][0]["resource"]["definition"] = CC_DEFINITION

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
 
-from bindeled.fhir import jsonio
 from bindeled.fhir.definitions import Definitions
 from tests.api.messaging._hub import (
-    ACK_OK_EXAMPLE,
     CC_SENDER,
     EXAMPLES,
     HOSPITAL,
     MUNICIPALITY,
+    acknowledgement_of,
     clean_hn,
-    example,
     fresh,
     hops,
     new_envelope,
@@ -34,17 +31,6 @@ def _letter(as_sender: Sender, definitions: Definitions) -> str:
     return str(bundle["entry"][0]["resource"]["id"])
 
 
-def _ack_of(letter: str, definitions: Definitions, code: str = "ok", name: str = ACK_OK_EXAMPLE) -> dict[str, Any]:
-    """An official Acknowledgement (municipality → hospital), made to answer ``letter``."""
-    original = example(name, definitions)
-    acked = resource(original, "MessageHeader")["response"]["identifier"]
-    text = jsonio.encode(original).decode().replace(acked, letter)
-    ack = fresh(jsonio.decode(text))
-    if code:
-        resource(ack, "MessageHeader")["response"]["code"] = code
-    return ack
-
-
 # The official Acknowledgements from the municipality to the hospital (the Flow examples are between
 # other parties). The error ones carry MedCom's own error codes, which the pinned terminology package
 # lost: the hub sets that package defect aside (messaging/hub/package_defects.py).
@@ -58,7 +44,7 @@ def test_every_official_acknowledgement_is_taken(
     name: str, as_sender: Sender, client: httpx.Client, definitions: Definitions
 ) -> None:
     letter = _letter(as_sender, definitions)
-    ack = _ack_of(letter, definitions, code="", name=name)
+    ack = acknowledgement_of(letter, definitions, code="", name=name)
     code = resource(ack, "MessageHeader")["response"]["code"]
     response = post(as_sender(MUNICIPALITY[0]), ack, definitions, xml=name.endswith(".xml"))
     assert response.status_code == 200, response.text
@@ -70,7 +56,7 @@ def test_the_receivers_acknowledgement_is_taken_and_passed_on(
     as_sender: Sender, client: httpx.Client, definitions: Definitions
 ) -> None:
     letter = _letter(as_sender, definitions)
-    ack = _ack_of(letter, definitions)
+    ack = acknowledgement_of(letter, definitions)
     response = post(as_sender(MUNICIPALITY[0]), ack, definitions, xml=True)
     assert response.status_code == 200, response.text
     outcome = response.json()
@@ -85,7 +71,7 @@ def test_an_acknowledgement_is_never_acknowledged_even_twice(
     as_sender: Sender, client: httpx.Client, definitions: Definitions
 ) -> None:
     letter = _letter(as_sender, definitions)
-    ack = _ack_of(letter, definitions)
+    ack = acknowledgement_of(letter, definitions)
     municipality = as_sender(MUNICIPALITY[0])
     assert post(municipality, ack, definitions).status_code == 200
     again = post(municipality, new_envelope(ack), definitions)
@@ -96,7 +82,7 @@ def test_an_acknowledgement_is_never_acknowledged_even_twice(
 
 def test_only_the_receiver_may_acknowledge_a_letter(as_sender: Sender, definitions: Definitions) -> None:
     letter = _letter(as_sender, definitions)
-    ack = _ack_of(letter, definitions)
+    ack = acknowledgement_of(letter, definitions)
     org = ack["entry"][sender_index(ack)]["resource"]
     set_identifier(org, "urn:oid:1.2.208.176.1.1", CC_SENDER[0])
     set_identifier(org, "https://www.gs1.org/gln", CC_SENDER[1])
@@ -106,7 +92,7 @@ def test_only_the_receiver_may_acknowledge_a_letter(as_sender: Sender, definitio
 
 def test_an_invalid_acknowledgement_is_refused_to_the_caller(as_sender: Sender, definitions: Definitions) -> None:
     letter = _letter(as_sender, definitions)
-    ack = _ack_of(letter, definitions, code="not-a-code")
+    ack = acknowledgement_of(letter, definitions, code="not-a-code")
     response = post(as_sender(MUNICIPALITY[0]), ack, definitions)
     assert response.status_code == 422
     assert response.json()["resourceType"] == "OperationOutcome"

@@ -1,10 +1,11 @@
-"""Delivery through the live server: mailboxes, the dead-letter list and its replay, over HTTP."""
+"""Delivery through the live server: mailboxes, the dead-letter list and its replay, statistics, over HTTP."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from tests.api.messaging._hub import (
     HN,
     HOSPITAL,
     MUNICIPALITY,
+    acknowledgement_of,
     clean_hn,
     fresh,
     gln_with_check_digit,
@@ -151,3 +153,72 @@ def test_a_refused_push_is_dead_lettered_and_an_operator_replays_it(
     assert operator.post("/$replay-dead-letter", json={"resourceType": "Parameters"}).status_code == 400
     assert operator.post("/$replay-dead-letter", json={"resourceType": "Patient"}).status_code == 400
     assert operator.get("/$dead-letters", params={"_count": "x"}).status_code == 400
+
+
+def _statistics(client: httpx.Client, **params: str) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """``$delivery-statistics`` as {(message type, sender GLN, receiver GLN): {figure: value}}."""
+    answer = client.get("/$delivery-statistics", params=params)
+    assert answer.status_code == 200, answer.text
+    groups = {}
+    for parameter in answer.json()["parameter"]:
+        if parameter["name"] == "group":
+            values = {
+                part["name"]: next(v for k, v in part.items() if k.startswith("value")) for part in parameter["part"]
+            }
+            groups[(values["messageType"], values["senderGln"], values["receiverGln"])] = values
+    return groups
+
+
+def test_operators_see_delivery_statistics_per_type_and_receiver(
+    server: LiveServer,
+    client: httpx.Client,
+    operator: httpx.Client,
+    as_sender: Callable[..., httpx.Client],
+    definitions: Definitions,
+) -> None:
+    start = datetime.now(UTC).isoformat()
+    sor, dead_gln = _push_receiver(client, f"{server.base}/no-such-receiver-{uuid.uuid4()}")
+    hospital = as_sender(HOSPITAL[0])
+    refused = _addressed_to(fresh(clean_hn(definitions), cpr=synthetic_cpr()), sor, dead_gln)
+    delivered = fresh(clean_hn(definitions), cpr=synthetic_cpr())  # to the municipality's mailbox
+    for bundle in (refused, delivered):
+        assert post(hospital, bundle, definitions).status_code == 200
+    to_dead, to_municipality = (HN, HOSPITAL[1], dead_gln), (HN, HOSPITAL[1], MUNICIPALITY[1])
+
+    def settled() -> bool:
+        found = _statistics(operator, start=start)
+        return found.get(to_dead, {}).get("failed") == 1 and found.get(to_municipality, {}).get("delivered") == 1
+
+    assert eventually(settled)
+    letter = delivered["entry"][0]["resource"]["id"]
+    answer = post(as_sender(MUNICIPALITY[0]), acknowledgement_of(letter, definitions), definitions)
+    assert answer.status_code == 200, answer.text
+
+    figures = _statistics(operator, start=start)
+    assert figures[to_municipality] | {"deliverySecondsP50": 0, "deliverySecondsP99": 0} == {
+        "messageType": HN,
+        "senderGln": HOSPITAL[1],
+        "receiverGln": MUNICIPALITY[1],
+        "letters": 1,
+        "delivered": 1,
+        "acknowledged": 1,
+        "failed": 0,
+        "resent": 0,
+        "retrying": 0,
+        "deliverySecondsP50": 0,
+        "deliverySecondsP99": 0,
+        "acknowledgementSecondsP50": figures[to_municipality]["acknowledgementSecondsP50"],
+        "acknowledgementSecondsP99": figures[to_municipality]["acknowledgementSecondsP99"],
+    }
+    assert figures[to_municipality]["acknowledgementSecondsP50"] >= figures[to_municipality]["deliverySecondsP50"]
+    assert (figures[to_dead]["letters"], figures[to_dead]["delivered"], figures[to_dead]["failed"]) == (1, 0, 1)
+    assert "deliverySecondsP50" not in figures[to_dead]
+
+    # A window before the letters holds none of them; only operators and administrators may look.
+    earlier = (datetime.now(UTC) - timedelta(days=400)).isoformat()
+    assert to_dead not in _statistics(operator, start=earlier, end=start)
+    assert hospital.get("/$delivery-statistics").status_code == 403
+    assert _statistics(client, start=start)[to_dead]["failed"] == 1  # an administrator
+    assert operator.get("/$delivery-statistics", params={"start": "yesterday"}).status_code == 400
+    assert operator.get("/$delivery-statistics", params={"start": "2026-01-01T00:00:00"}).status_code == 400
+    assert operator.get("/$delivery-statistics", params={"start": start, "end": start}).status_code == 400

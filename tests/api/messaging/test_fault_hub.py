@@ -1,6 +1,9 @@
 """Fault tests with real processes: the hub is SIGKILLed while receiving and while delivering, a receiver
 is down for a while, and (NATS backend) the NATS server restarts. Every letter still reaches the receiving
-application exactly once in effect, and the sender gets exactly one Acknowledgement per letter.
+application exactly once in effect, and the sender gets exactly one Acknowledgement per letter from the hub
+and, passed back through the hub, exactly one in effect from the receiving application, which answers every
+letter it gets (posting it again, unchanged, when the hub did not answer); the hub marks each letter
+acknowledged by its receiver exactly once.
 
 The hub runs as ``bindeled serve`` in a subprocess on a temporary SQLite file or a fresh PostgreSQL
 database; the sender posts the official HospitalNotification example (made fresh, synthetic CPR numbers)
@@ -30,8 +33,10 @@ from tests.api.messaging._hub import (
     HN,
     HOSPITAL,
     MUNICIPALITY,
+    acknowledgement_of,
     clean_hn,
     fresh,
+    hops,
     register_unit,
     synthetic_cpr,
 )
@@ -109,6 +114,43 @@ class Sender:
                 self.posted += 1
 
 
+def post_until_answered(client: httpx.Client, body: bytes) -> httpx.Response:
+    """Post until the hub answers (it may be down, or killed mid-post): the same bytes each time."""
+    while True:
+        try:
+            answer = client.post("/$process-message", content=body, headers={"Content-Type": "application/fhir+json"})
+        except httpx.TransportError:
+            time.sleep(0.1)
+            continue
+        if answer.status_code < 500:
+            return answer
+        time.sleep(0.1)
+
+
+class Acknowledger:
+    """The receiving application's answers: an ``ok`` Acknowledgement for each letter it got, posted to the hub."""
+
+    def __init__(self, hub: HubProcess, app: ReceivingApp, definitions: Definitions) -> None:
+        self.hub = hub
+        self.app = app
+        self.definitions = definitions
+        self.sent: dict[str, str] = {}
+        """Per letter: the MessageHeader id of the receiver's Acknowledgement, once the hub took it."""
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        token = self.hub.token(sender_system(MUNICIPALITY[0]), purpose="MESSAGING")
+        with self.hub.client(token) as client:
+            while not self.stopped.is_set():
+                for letter in [m for m in dict(self.app.letters) if m not in self.sent]:
+                    ack = acknowledgement_of(letter, self.definitions)
+                    answer = post_until_answered(client, jsonio.encode(ack))
+                    assert answer.status_code == 200, answer.text
+                    self.sent[letter] = ack["entry"][0]["resource"]["id"]
+                time.sleep(0.05)
+
+
 def acknowledgements_by_letter(hospital: ReceivingApp) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for ack_id, bundle in hospital.letters.items():
@@ -142,6 +184,7 @@ def run_stream(
     municipality: ReceivingApp,
     hospital: ReceivingApp,
     letters: list[dict[str, Any]],
+    acknowledger: Acknowledger,
     *,
     during_delivery: Callable[[], None],
 ) -> None:
@@ -156,7 +199,8 @@ def run_stream(
     sender.thread.join(timeout=300)
     assert sender.posted == len(letters)
     assert municipality.count() == 0
-    municipality.start()  # back up: the backlog flows
+    municipality.start()  # back up: the backlog flows, and the receiving application answers each letter
+    acknowledger.thread.start()
     eventually(lambda: municipality.count() >= 20, what="deliveries under way")
     during_delivery()
     before = municipality.count()
@@ -166,16 +210,31 @@ def run_stream(
     hub.start()
     expected = {bundle["entry"][0]["resource"]["id"] for bundle in letters}
     eventually(lambda: set(municipality.letters) == expected, what="every letter delivered")
-    eventually(lambda: len(acknowledgements_by_letter(hospital)) == len(letters), what="every acknowledgement")
+    eventually(lambda: set(acknowledger.sent) == expected, what="the receiver's answer to every letter taken")
+    acknowledger.stopped.set()
+    acknowledger.thread.join(timeout=60)
+    answers = set(acknowledger.sent.values())
+
+    def all_acknowledged() -> bool:
+        found = acknowledgements_by_letter(hospital)
+        return set(found) == expected and all(found[m] & answers for m in expected)
+
+    eventually(all_acknowledged, what="the hub's and the receiver's acknowledgement of every letter")
 
     # Exactly once in effect: every letter arrived (possibly more than one copy, never another letter)
-    # and the sender saw one Acknowledgement per letter, the same in every answer and push.
+    # and the sender saw one Acknowledgement per letter from the hub, the same in every answer and push,
+    # and got exactly the receiving application's one Acknowledgement of it (copies carry its id).
     assert set(municipality.copies) == expected
     acks = acknowledgements_by_letter(hospital)
     assert set(acks) == expected
     for message_id, answered in sender.answers.items():
-        assert acks[message_id] == set(answered), message_id
-        assert len(acks[message_id]) == 1
+        assert acks[message_id] - answers == set(answered), message_id
+        assert len(set(answered)) == 1
+        assert acks[message_id] & answers == {acknowledger.sent[message_id]}, message_id
+    # The hub recorded each letter as acknowledged by its receiver once (later copies change nothing).
+    with hub.client(hub.token("admin")) as admin:
+        for message_id in expected:
+            assert hops(admin, message_id).count("receiver-acknowledged") == 1, message_id
 
 
 def test_killing_the_hub_mid_receive_and_mid_delivery_loses_and_doubles_nothing(
@@ -186,7 +245,8 @@ def test_killing_the_hub_mid_receive_and_mid_delivery_loses_and_doubles_nothing(
     hub.start()
     try:
         register(hub, municipality, hospital)
-        run_stream(hub, municipality, hospital, fresh_letters(definitions, LETTERS), during_delivery=lambda: None)
+        letters, acknowledger = fresh_letters(definitions, LETTERS), Acknowledger(hub, municipality, definitions)
+        run_stream(hub, municipality, hospital, letters, acknowledger, during_delivery=lambda: None)
     finally:
         hub.stop()
 
@@ -202,7 +262,8 @@ def test_on_nats_a_hub_kill_and_a_nats_restart_lose_nothing(
         hub.start()
         try:
             register(hub, municipality, hospital)
-            run_stream(hub, municipality, hospital, fresh_letters(definitions, LETTERS), during_delivery=restart_nats)
+            letters, acknowledger = fresh_letters(definitions, LETTERS), Acknowledger(hub, municipality, definitions)
+            run_stream(hub, municipality, hospital, letters, acknowledger, during_delivery=restart_nats)
         finally:
             hub.stop()
             delete_stream(stream)

@@ -181,7 +181,9 @@ def test_a_proxy_subscribes_for_the_citizen_they_represent_only(live: LiveServer
         answer = proxy.post("/$reminders", json=_params(channel="sms", address="87654321", patient=patient))
         assert answer.status_code == 201, answer.text
         assert _value(answer.json(), "patient") == {"reference": patient}
-        assert proxy.get("/$reminders").status_code == 200  # the one citizen they represent
+        assert proxy.get("/$reminders", params={"patient": patient}).status_code == 200
+        unnamed = proxy.get("/$reminders")  # they represent two citizens: which one must be said
+        assert unnamed.status_code == 400 and unnamed.json()["issue"][0]["expression"] == ["patient"]
         admin = {"Authorization": f"Bearer {token_for(live, 'admin')}"}
         strangers = [
             {"resourceType": "Patient", "identifier": [{"system": "urn:oid:1.2.208.176.1.2", "value": "6502801234"}]},

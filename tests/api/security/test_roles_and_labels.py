@@ -113,13 +113,21 @@ def test_refused_display_results_are_hidden_from_clinicians_and_citizens(
 
 
 def test_probes_cannot_detect_refused_display_results(server: LiveServer, labelled: dict[str, Any]) -> None:
+    through_refused = {"_has:Observation:subject:_id": labelled["refused"]}
+    through_shown = {"_has:Observation:subject:_id": labelled["shown"]}
     with _as(server, "gp", "SJ_READ") as gp:
-        probe = gp.get("/Patient", params={"_has:Observation:subject:status": "final"})
-        chained = gp.get("/Observation", params={"subject:Patient.family": "L"})
-    assert probe.status_code == 403 and _code(probe) == "search_probe_refused"
-    assert chained.status_code == 403 and _code(chained) == "search_probe_refused"
+        assert _ids(gp.get("/Patient", params=through_refused).json()) == set()
+        assert _ids(gp.get("/Patient", params=through_shown).json()) == {labelled["patient"]}
+        chained = gp.get("/DiagnosticReport", params={"result._id": labelled["refused"]}).json()
+        assert _ids(chained) == set()
+        assert _ids(gp.get("/DiagnosticReport", params={"result._id": labelled["shown"]}).json()) == {
+            labelled["report"]
+        }
     with _as(server, "epidemiologist") as epi:  # sees the labelled data, so a probe tells it nothing new
-        assert epi.get("/Patient", params={"_has:Observation:subject:status": "final"}).status_code == 200
+        assert _ids(epi.get("/Patient", params=through_refused).json()) == {labelled["patient"]}
+        assert _ids(epi.get("/DiagnosticReport", params={"result._id": labelled["refused"]}).json()) == {
+            labelled["report"]
+        }
 
 
 def test_surveillance_and_administrators_see_refused_display_results(

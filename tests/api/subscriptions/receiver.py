@@ -17,11 +17,15 @@ class Received:
 
 
 class Receiver:
-    """``with Receiver() as r: r.url …; r.next()`` — answers every call with ``status``."""
+    """``with Receiver() as r: r.url …; r.next()`` — answers every call with ``status`` (which may be changed).
 
-    def __init__(self, status: int = 200) -> None:
+    ``port`` 0 takes a free port; a given port lets a test start a receiver where one was down.
+    """
+
+    def __init__(self, status: int = 200, port: int = 0) -> None:
         self.calls: queue.Queue[Received] = queue.Queue()
-        calls, answer = self.calls, status
+        self.status = status
+        calls, receiver = self.calls, self
 
         class Handler(BaseHTTPRequestHandler):
             def _record(self) -> None:
@@ -29,7 +33,7 @@ class Receiver:
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 calls.put(Received(self.command, self.path, headers, body))
-                self.send_response(answer)
+                self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -38,7 +42,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -160,10 +160,13 @@ def test_a_subscription_past_its_end_is_switched_off(client: httpx.Client) -> No
     wait_for_status(client, created.json()["id"], "off")
 
 
-def test_a_subscription_written_without_an_owner_never_notifies(client: httpx.Client) -> None:
+def test_a_subscription_written_without_an_owner_never_notifies_nor_keeps_a_secret(client: httpx.Client) -> None:
+    secret = f"Bearer {unique('secret')}"
     entry = {
         "fullUrl": "urn:uuid:6f1b7c1e-2d3a-4b5c-8d9e-0f1a2b3c4d5e",
-        "resource": subscription("DiagnosticReport?status=final", "http://127.0.0.1:9/hook"),
+        "resource": subscription(
+            "DiagnosticReport?status=final", "http://127.0.0.1:9/hook", header=[f"Authorization: {secret}"]
+        ),
         "request": {"method": "POST", "url": "Subscription"},
     }
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [entry]}
@@ -172,4 +175,7 @@ def test_a_subscription_written_without_an_owner_never_notifies(client: httpx.Cl
     location = answer.json()["entry"][0]["response"]["location"]
     id_ = location.split("Subscription/", 1)[1].split("/")[0]
     wait_for_status(client, id_, "error")
-    assert "owner" in client.get(f"/Subscription/{id_}").json()["error"]
+    stored = client.get(f"/Subscription/{id_}").json()
+    assert "owner" in stored["error"]
+    assert stored["channel"]["header"] == ["Authorization: [redacted]"]
+    assert secret not in client.get(f"/Subscription/{id_}/_history").text

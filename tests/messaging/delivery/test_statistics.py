@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bindeled.messaging.delivery.outbox import enqueue, on_receiver_acknowledgement
-from bindeled.messaging.delivery.queue import claim_due, mark_dead, mark_delivered
+from bindeled.messaging.delivery.queue import claim_due, mark_dead, mark_delivered, resend_overdue, retry_in
 from bindeled.messaging.delivery.statistics import DeliveryFigures, delivery_statistics, percentile
 from bindeled.registry.lookup import SorLookup
 from bindeled.registry.synthetic import synthetic_region
@@ -61,6 +61,18 @@ async def test_figures_per_party_and_per_municipality(store: Store) -> None:
     assert await delivery_statistics(store, start=T0 + timedelta(seconds=1), end=T0 + timedelta(days=1)) == []
     with pytest.raises(ValueError):
         await delivery_statistics(store, **period, by="municipality")
+
+
+async def test_letters_sent_again_and_letters_waiting_after_a_failure_are_counted(store: Store) -> None:
+    await _letter(store, ASSENS_NORTH, delivered=2, acked=None)  # never acknowledged: resent
+    await _letter(store, ASSENS_NORTH, delivered=None, acked=None)  # claimed, then the push fails
+    (failing,) = await claim_due(store, T0 + timedelta(minutes=2), limit=1, lease=timedelta(minutes=1))
+    async with store.transaction() as tx:
+        await retry_in(tx, failing, T0, delay=timedelta(seconds=30), error="connection failed")
+    assert await resend_overdue(store, T0 + timedelta(hours=1), max_resends=3) == 1
+
+    (figures,) = await delivery_statistics(store, start=T0, end=T0 + timedelta(days=1))
+    assert (figures.letters, figures.delivered, figures.resent, figures.retrying, figures.failed) == (2, 1, 1, 1, 0)
 
 
 def test_percentile_uses_the_nearest_rank() -> None:

@@ -51,10 +51,11 @@ def feature_routes() -> list[RouteSpec]:
     from .process_message import process_message
 
     found += [("/$process-message", process_message, ["POST"]), ("/$message-status", message_status, ["GET"])]
-    from .dead_letters import dead_letter_list, mailbox, replay_dead_letter
+    from .dead_letters import dead_letter_list, delivery_statistics_report, mailbox, replay_dead_letter
 
     found += [
         ("/$dead-letters", dead_letter_list, ["GET"]),
+        ("/$delivery-statistics", delivery_statistics_report, ["GET"]),
         ("/$replay-dead-letter", replay_dead_letter, ["POST"]),
         ("/$mailbox", mailbox, ["GET"]),
     ]
@@ -67,4 +68,7 @@ def feature_routes() -> list[RouteSpec]:
     from . import registers
 
     found += registers.routes()
+    from . import rollout
+
+    found += rollout.routes()
     return found

@@ -8,6 +8,11 @@ failures counted since the process started, per message type.
 (the MessageHeader id) and optionally ``acknowledgement`` (true for a dead Acknowledgement). The letter is
 queued again in a new envelope; 404 when no such dead letter exists.
 
+``GET  /fhir/$delivery-statistics[?start=&end=]``  administrators and operators: per message type, sender and
+receiver (GLN), for the letters received in ``[start, end)`` (default: the last 24 hours): letters, delivered,
+acknowledged by the receiver, failed (dead letters), resent, retrying, and the seconds from receipt to delivery
+and to the receiver's Acknowledgement (p50, p99), as a ``Parameters`` resource (one ``group`` per triple).
+
 ``GET  /fhir/$mailbox?receiver=<GLN>[&_since=&_count=]``  the receiver's letters (see
 :mod:`bindeled.messaging.delivery.mailbox`) as a searchset Bundle of message Bundles. Only a system of the
 organisation the endpoint register names for that GLN (by SOR code), an administrator or an operator.
@@ -15,6 +20,7 @@ organisation the endpoint register names for that GLN (by SOR code), an administ
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -25,6 +31,7 @@ from ...fhir import jsonio
 from ...messaging.delivery.alerts import failure_counts
 from ...messaging.delivery.deadletters import DeadLetter, dead_letters, replay
 from ...messaging.delivery.mailbox import mailbox_letters
+from ...messaging.delivery.statistics import DeliveryFigures, delivery_statistics
 from ...messaging.hub.endpoints import find_endpoint
 from ...security.guard import RequestGuard
 from ...security.principal import Principal
@@ -35,7 +42,7 @@ from ..negotiation import instant_param
 from ..rendering import fhir_response, read_resource
 from ..services import base_url, services
 
-__all__ = ["dead_letter_list", "mailbox", "replay_dead_letter"]
+__all__ = ["dead_letter_list", "delivery_statistics_report", "mailbox", "replay_dead_letter"]
 
 _MAX_COUNT = 1000
 
@@ -94,6 +101,48 @@ async def dead_letter_list(request: Request) -> Response:
     parameters += [
         {"name": "failedSinceStart", "part": [{"name": kind, "valueInteger": n}]}
         for kind, n in sorted(failure_counts().items())
+    ]
+    return fhir_response(request, {"resourceType": "Parameters", "parameter": parameters}, svc.definitions)
+
+
+def _group_parameter(figures: DeliveryFigures) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = [
+        {"name": "messageType", "valueString": figures.message_type},
+        {"name": "senderGln", "valueString": figures.sender},
+        {"name": "receiverGln", "valueString": figures.receiver},
+    ]
+    counts = {
+        "letters": figures.letters,
+        "delivered": figures.delivered,
+        "acknowledged": figures.acknowledged,
+        "failed": figures.failed,
+        "resent": figures.resent,
+        "retrying": figures.retrying,
+    }
+    parts += [{"name": name, "valueInteger": value} for name, value in counts.items()]
+    times = {
+        "deliverySecondsP50": figures.delivery_p50,
+        "deliverySecondsP99": figures.delivery_p99,
+        "acknowledgementSecondsP50": figures.acknowledgement_p50,
+        "acknowledgementSecondsP99": figures.acknowledgement_p99,
+    }
+    parts += [{"name": name, "valueDecimal": round(value, 3)} for name, value in times.items() if value is not None]
+    return {"name": "group", "part": parts}
+
+
+async def delivery_statistics_report(request: Request) -> Response:
+    """``GET [base]/$delivery-statistics``."""
+    _require_operator()
+    svc = services(request)
+    end = instant_param(request.query_params.get("end"), "end") or utc_now()
+    start = instant_param(request.query_params.get("start"), "start") or end - timedelta(days=1)
+    if start >= end:
+        raise InvalidRequest("start must be before end", location=("start",))
+    figures = await delivery_statistics(svc.store, start=start, end=end)
+    parameters: list[dict[str, Any]] = [
+        {"name": "start", "valueInstant": start.isoformat()},
+        {"name": "end", "valueInstant": end.isoformat()},
+        *(_group_parameter(group) for group in figures),
     ]
     return fhir_response(request, {"resourceType": "Parameters", "parameter": parameters}, svc.definitions)
 

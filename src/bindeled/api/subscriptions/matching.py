@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 
+from ...errors import BindeledError
 from ...security.guard import RequestGuard
 from ...security.principal import Principal
 from ...store.base import StoredResource
@@ -33,12 +34,18 @@ async def current_match(svc: Services, spec: SubscriptionSpec, changed: StoredRe
 
 
 async def visible_to(svc: Services, owner: Principal, stored: StoredResource, *, audit: bool) -> bool:
-    """Whether ``owner`` may read ``stored`` now; ``audit`` writes the access (MinLog) when a payload goes out."""
+    """Whether ``owner`` may read ``stored`` now; ``audit`` writes the access (MinLog) when a payload goes out.
+
+    A refusal (a withdrawn trust agreement, a lapsed review, an expired authorisation) is a plain no.
+    """
     if svc.gate is None:
         return True
     await svc.refresh_registers()
     guard = RequestGuard(svc.gate.session(owner, f"subscription-{uuid.uuid4()}"), svc.store)
-    visible = bool(await guard.visible("read", [stored]))
+    try:
+        visible = bool(await guard.visible("read", [stored]))
+    except BindeledError:
+        return False
     if visible and audit:
         await guard.finish(200)
     return visible

@@ -9,6 +9,7 @@ Subscription never inherits a one-off værdispring.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -16,7 +17,7 @@ import msgspec
 from ...security.principal import Principal, principal_from_claims
 from ...store.base import Store, Transaction, utc_now
 
-__all__ = ["claims_of", "owner_of", "principal_of", "record_owner", "same_owner"]
+__all__ = ["claims_of", "is_owner", "owned_by", "owner_of", "principal_of", "record_owner", "same_owner"]
 
 _UPSERT = (
     "INSERT INTO subscription_owner (subscription_id, claims, recorded) VALUES ($1, $2, $3)"
@@ -66,6 +67,21 @@ async def owner_of(store: Store | Transaction, subscription_id: str) -> Principa
     return principal_of(msgspec.json.decode(str(rows[0][0]))) if rows else None
 
 
+def is_owner(owner: Principal | None, principal: Principal) -> bool:
+    """The same user from the same issuer."""
+    return owner is not None and (owner.user_id, owner.issuer) == (principal.user_id, principal.issuer)
+
+
 def same_owner(owner: Principal, principal: Principal) -> bool:
-    """The same user from the same issuer (administrators may act on anyone's Subscription)."""
-    return principal.admin or (owner.user_id, owner.issuer) == (principal.user_id, principal.issuer)
+    """The owner, or an administrator (who may act on anyone's Subscription)."""
+    return principal.admin or is_owner(owner, principal)
+
+
+async def owned_by(store: Store, principal: Principal, ids: Sequence[str]) -> set[str]:
+    """Of these Subscription ids, the ones ``principal`` owns (the security guard's ownership rule)."""
+    mine: set[str] = set()
+    for id_ in ids:
+        owner = await owner_of(store, id_)
+        if is_owner(owner, principal):
+            mine.add(id_)
+    return mine

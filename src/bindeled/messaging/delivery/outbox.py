@@ -20,6 +20,7 @@ an unacknowledged letter is sent again. States:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,6 +36,7 @@ __all__ = [
     "RELAYED",
     "Outgoing",
     "enqueue",
+    "enqueue_all",
     "on_receiver_acknowledgement",
 ]
 
@@ -64,13 +66,25 @@ class Outgoing:
     is_acknowledgement: bool
 
 
-_INSERT = """
+_INSERT_HEAD = """
 INSERT INTO hub_outbox (message_id, is_ack, envelope_id, message_type, sender_gln, receiver_gln, payload,
                         state, enqueued, due, attempts, copies, delivered_at, last_delivered, channel,
                         acknowledged_at, last_error)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8, 0, 1, '', '', '', '', '')
-ON CONFLICT (message_id, is_ack) DO UPDATE SET state = 'pending', due = $8, attempts = 0
+VALUES """
+_INSERT_TAIL = """
+ON CONFLICT (message_id, is_ack) DO UPDATE SET state = 'pending', due = excluded.due, attempts = 0
 WHERE hub_outbox.is_ack = 1 AND hub_outbox.state = 'delivered'"""
+
+
+def _insert_sql(rows: int) -> str:
+    def group(r: int) -> str:
+        n = 9 * r
+        values = ", ".join(f"${n + c}" for c in range(1, 8))
+        return f"({values}, 'pending', ${n + 8}, ${n + 9}, 0, 1, '', '', '', '', '')"
+
+    # ``enqueued`` and ``due`` are the same instant, bound twice: both backends bind $n once each, in order.
+    return _INSERT_HEAD + ", ".join(group(r) for r in range(rows)) + _INSERT_TAIL
+
 
 _ACKNOWLEDGE = """
 UPDATE hub_outbox SET state = 'acknowledged', acknowledged_at = $2
@@ -87,18 +101,30 @@ async def enqueue(tx: Transaction, item: Outgoing, *, at: datetime | None = None
     Acknowledgement already delivered is delivered again (MedCom answers a repeated copy with the
     original acknowledgement).
     """
+    await enqueue_all(tx, [item], at=at)
+
+
+async def enqueue_all(tx: Transaction, items: Sequence[Outgoing], *, at: datetime | None = None) -> None:
+    """:func:`enqueue` for several letters in one statement (one round trip to the database)."""
+    if not items:
+        return
     now = format_instant(at or utc_now())
-    row = (
-        item.message_id,
-        1 if item.is_acknowledgement else 0,
-        item.envelope_id,
-        item.message_type,
-        item.sender_gln,
-        item.receiver_gln,
-        item.payload,
-        now,
-    )
-    await tx.fetch_all(_INSERT, row)
+    params: list[object] = []
+    for item in items:
+        params.extend(
+            (
+                item.message_id,
+                1 if item.is_acknowledgement else 0,
+                item.envelope_id,
+                item.message_type,
+                item.sender_gln,
+                item.receiver_gln,
+                item.payload,
+                now,
+                now,
+            )
+        )
+    await tx.fetch_all(_insert_sql(len(items)), params)
 
 
 async def on_receiver_acknowledgement(

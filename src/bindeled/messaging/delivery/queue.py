@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from ...fhir import jsonio
 from ...store._records import format_instant
 from ...store.base import Store, Transaction, run_transaction
-from ..hub.status import Hop, record_hop
+from ..hub.status import Hop, HopRecord, record_hop
 from . import alerts
 
 __all__ = [
@@ -130,16 +130,33 @@ WHERE seq = $1 AND envelope_id = $5 AND state <> 'dead'
 RETURNING seq"""
 
 
-async def delivered_in(tx: Transaction, item: Letter, now: datetime, *, channel: str, ack_timeout: timedelta) -> bool:
+async def delivered_in(
+    tx: Transaction,
+    item: Letter,
+    now: datetime,
+    *,
+    channel: str,
+    ack_timeout: timedelta,
+    hops: list[HopRecord] | None = None,
+) -> bool:
     """The receiver has the letter: wait for its Acknowledgement until ``now + ack_timeout``.
 
     A receiver may acknowledge before this is recorded; the acknowledgement then stands. Returns
     False when the row no longer carries this copy (an operator dead-lettered or replayed it).
+    With ``hops`` the delivered hop is added there, for the caller to record with others in one statement.
     """
     params = (item.seq, format_instant(now), format_instant(now + ack_timeout), channel, item.envelope_id)
     if not await _run(tx, _DELIVERED, params):
         return False
-    await _hop(tx, item, Hop.DELIVERED, now, f"{channel} envelope {item.envelope_id}")
+    detail = f"{channel} envelope {item.envelope_id}"
+    if hops is None:
+        await _hop(tx, item, Hop.DELIVERED, now, detail)
+    else:
+        hops.append(
+            HopRecord(
+                item.message_id, Hop.DELIVERED, item.message_type, item.sender_gln, item.receiver_gln, detail, now
+            )
+        )
     return True
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 from ...store.base import Store, Transaction, run_transaction
+from ..hub.status import HopRecord, record_hops
 from .policy import DeliveryPolicy
 from .queue import Letter, alert, dead_in, delivered_in, retry_in
 from .transport import Outcome
@@ -52,16 +53,18 @@ async def settle_all(
     async def work(tx: Transaction) -> list[Decision]:
         failed.clear()
         decisions: list[Decision] = []
+        hops: list[HopRecord] = []
         for item, outcome in results:
             decision = decide(policy, item, outcome)
             if decision == "delivered":
-                await delivered_in(tx, item, now, channel=outcome.channel, ack_timeout=policy.ack_timeout)
+                await delivered_in(tx, item, now, channel=outcome.channel, ack_timeout=policy.ack_timeout, hops=hops)
             elif decision == "retry":
                 if retry_in_database:
                     await retry_in(tx, item, now, delay=policy.backoff(item.attempts), error=outcome.error)
             elif await dead_in(tx, item, now, _reason(item, outcome)):
                 failed.append((item, _reason(item, outcome)))
             decisions.append(decision)
+        await record_hops(tx, hops)
         return decisions
 
     if not results:

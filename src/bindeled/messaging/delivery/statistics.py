@@ -26,8 +26,8 @@ __all__ = ["DeliveryFigures", "delivery_statistics", "percentile"]
 NO_MUNICIPALITY = "-"
 
 _ROWS = """
-SELECT message_type, sender_gln, receiver_gln, state, enqueued, delivered_at, acknowledged_at FROM hub_outbox
-WHERE enqueued >= $1 AND enqueued < $2"""
+SELECT message_type, sender_gln, receiver_gln, state, enqueued, delivered_at, acknowledged_at, copies, last_error
+FROM hub_outbox WHERE enqueued >= $1 AND enqueued < $2"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,10 @@ class DeliveryFigures:
     acknowledgement_p50: float | None
     """Seconds from receipt to the receiver's Acknowledgement, median."""
     acknowledgement_p99: float | None
+    resent: int = 0
+    """Letters sent again in a new envelope (no Acknowledgement in time)."""
+    retrying: int = 0
+    """Letters waiting for another attempt after a failed one (receiver down, transient error)."""
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
@@ -65,6 +69,8 @@ class _Group:
     delivered: int = 0
     acknowledged: int = 0
     failed: int = 0
+    resent: int = 0
+    retrying: int = 0
     delivery: list[float] = field(default_factory=list)
     acknowledgement: list[float] = field(default_factory=list)
 
@@ -97,11 +103,13 @@ async def delivery_statistics(
         return municipality[gln]
 
     groups: dict[tuple[str, str, str], _Group] = defaultdict(_Group)
-    for kind, sender, receiver, state, enqueued, delivered_at, acknowledged_at in rows:
+    for kind, sender, receiver, state, enqueued, delivered_at, acknowledged_at, copies, last_error in rows:
         group = groups[(str(kind), party(str(sender)), party(str(receiver)))]
         received = parse_instant(str(enqueued))
         group.letters += 1
         group.failed += state == "dead"
+        group.resent += int(copies) > 1
+        group.retrying += state == "pending" and bool(last_error)
         for times, end_text in ((group.delivery, str(delivered_at)), (group.acknowledgement, str(acknowledged_at))):
             took = _seconds(received, end_text)
             if took is not None:
@@ -121,6 +129,8 @@ async def delivery_statistics(
             percentile(g.delivery, 0.99),
             percentile(g.acknowledgement, 0.5),
             percentile(g.acknowledgement, 0.99),
+            g.resent,
+            g.retrying,
         )
         for (kind, sender, receiver), g in sorted(groups.items())
     ]

@@ -15,15 +15,15 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-import httpx
-
 from ...store.base import Store
 from ..hub.endpoints import ReceiverEndpoint, find_endpoint
+from .push_client import PushClient, PushConnectionError, PushTimeout
 from .queue import Letter
 
 __all__ = ["Outcome", "Transport"]
 
 _TRANSIENT_STATUSES = frozenset({408, 425, 429})
+_HEADERS = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +42,8 @@ class Transport:
 
     def __init__(self, store: Store, *, timeout: float, connections: int = 100, endpoint_ttl: float = 5.0) -> None:
         self.store = store
-        # Keep as many connections alive as pushes run at once: reconnecting per letter costs more than the push.
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, limits=limits)
+        # Up to ``connections`` pushes at once per receiver, each connection kept alive for the next letter.
+        self.client = PushClient(timeout=timeout, per_origin=connections)
         self.endpoint_ttl = endpoint_ttl
         self._endpoints: dict[str, tuple[float, ReceiverEndpoint | None]] = {}
 
@@ -59,7 +58,7 @@ class Transport:
         return found
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.client.close()
 
     async def deliver(self, item: Letter) -> Outcome:
         endpoint = await self.endpoint(item.receiver_gln)
@@ -74,16 +73,11 @@ class Transport:
     async def push(self, url: str, payload: bytes) -> Outcome:
         """POST the Bundle, unchanged, to the receiver's endpoint."""
         try:
-            response = await self.client.post(
-                url,
-                content=payload,
-                headers={"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"},
-            )
-        except httpx.TimeoutException as exc:
+            status = await self.client.post(url, payload, _HEADERS)
+        except PushTimeout as exc:
             return Outcome("transient", error=f"timeout ({type(exc).__name__})")
-        except httpx.TransportError as exc:
-            return Outcome("transient", error=f"connection failed ({type(exc).__name__})")
-        status = response.status_code
+        except PushConnectionError as exc:
+            return Outcome("transient", error=f"connection failed ({exc})")
         if 200 <= status < 300:
             return Outcome("delivered", "push")
         if status >= 500 or status in _TRANSIENT_STATUSES:

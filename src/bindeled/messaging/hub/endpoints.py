@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ...store.base import Store
+from ...store.base import Store, StoredResource
 from ..messages import GLN_SYSTEM, SOR_SYSTEM
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "MODE_SYSTEM",
     "ReceiverEndpoint",
     "endpoint_id",
+    "endpoint_of",
     "endpoint_resource",
     "find_endpoint",
     "read_endpoint",
@@ -125,7 +126,11 @@ def read_endpoint(resource: dict[str, Any]) -> ReceiverEndpoint | None:
 
 async def find_endpoint(store: Store, gln: str) -> ReceiverEndpoint | None:
     """The active receiver registered for ``gln``, or None."""
-    stored = await store.read("Endpoint", endpoint_id(gln))
+    return endpoint_of(await store.read("Endpoint", endpoint_id(gln)), gln)
+
+
+def endpoint_of(stored: StoredResource | None, gln: str) -> ReceiverEndpoint | None:
+    """The active receiver a stored ``Endpoint/gln-<GLN>`` registers for ``gln``, or None."""
     if stored is None or stored.deleted:
         return None
     found = read_endpoint(stored.resource())

@@ -6,9 +6,12 @@ The steps (issue #6 points 1–3, DOMAIN §5 rules 5.1–5.5):
    envelope id, sender and primary receiver with SOR and GLN, and a ``source.endpoint``. Otherwise
    there is nobody to send an Acknowledgement to, and the caller gets an error instead (400/422).
 2. The sender system may only send as its own organisation or a unit below it (:mod:`.routing`).
-3. MedCom's duplicate rule (:mod:`bindeled.messaging.duplicates`) decides whether the copy is new.
-4. A new letter is validated against the profile it claims and the business rules (on a worker
+3. The letter is validated against the profile it claims and the business rules (on a worker
    thread: validation is CPU work), and routed: its receiver must be known and accept the type.
+   This happens before the duplicate decision, for copies too (they are rare; asking first would
+   cost every letter a round trip to the store); a copy's assessment is simply not used.
+4. MedCom's duplicate rule (:mod:`bindeled.messaging.duplicates`) decides, inside the transaction,
+   whether the copy is new (one query for the envelope and the letter).
 5. In one transaction: the letter (bytes as received), its envelope, the hops, the letter queued for
    the receiver (only when ``ok``), the Acknowledgement queued for the sender, the stay effect of a
    HospitalNotification, and the request's audit record. A crash before commit leaves nothing; a
@@ -45,7 +48,7 @@ from ...store.guard import current_guard
 from ...store.repository import Repository
 from ..acknowledgement import AckIds, ResponseCode, build_acknowledgement
 from ..conformance import validate_message
-from ..delivery.outbox import Outgoing, enqueue, on_receiver_acknowledgement
+from ..delivery.outbox import Outgoing, enqueue_all, on_receiver_acknowledgement
 from ..duplicates import Verdict
 from ..hospital_notification import read_notification
 from ..messages import Message
@@ -53,7 +56,7 @@ from ..profiles import MessageType, ValidatorPool, message_type_of
 from .package_defects import set_aside_package_defects
 from .received import Letter, decide_transmission, find_letter, remember_envelope, remember_letter
 from .routing import Parties, may_send_as, parties_of, resolve_receiver
-from .status import Hop, record_hop
+from .status import Hop, HopRecord, record_hops
 from .stay_effects import apply_notification
 
 __all__ = ["ACK_EVENT", "Hub", "HubUnavailable", "Receipt", "SenderRefused", "answerable_parties", "check_shape"]
@@ -235,22 +238,24 @@ class Hub:
         if message.event == ACK_EVENT:
             return await self._receive_acknowledgement(raw, media_type, message, parties)
         envelope_id, message_id = str(message.envelope_id), str(message.message_id)
-        decision, _first = await decide_transmission(self.store, envelope_id, message_id)
-        assessment = await self._assess(message, parties, len(raw)) if decision.verdict is Verdict.PROCESS else None
+        # Validated before the transaction, copy or not: copies are rare, and asking the store first would
+        # cost every letter a round trip. The duplicate rule is decided once, inside the transaction.
+        assessment = await self._assess(message, parties, len(raw))
         letter = _Incoming(raw, media_type, message, parties)
 
         async def work(tx: Transaction) -> Receipt:
             now = self.clock()
+            writes = _Writes()
             current, first = await decide_transmission(tx, envelope_id, message_id)
             if current.verdict is Verdict.RESEND_ACK and first is not None:
-                receipt = await self._resend(tx, first, now)
+                receipt = self._resend(writes, first, now)
             elif current.verdict is Verdict.DUPLICATE and first is not None:
-                receipt = await self._duplicate(tx, letter, first, now)
+                receipt = await self._duplicate(tx, writes, letter, first, now)
             elif current.verdict is Verdict.REJECT:
-                receipt = await self._reject(tx, letter, now)
+                receipt = await self._reject(tx, writes, letter, now)
             else:
-                found = assessment or await self._assess(message, parties, len(raw))
-                receipt = await self._process(tx, letter, found, now)
+                receipt = await self._process(tx, writes, letter, assessment, now)
+            await writes.flush(tx, now)
             await current_guard().finish(200, tx)
             return receipt
 
@@ -261,14 +266,13 @@ class Hub:
 
     # -- the verdicts, inside the transaction ------------------------------------------------------
 
-    async def _answer(
-        self, tx: Transaction, letter: _Incoming, event: str, ack: dict[str, Any], code: ResponseCode, now: datetime
+    def _answer(
+        self, writes: _Writes, letter: _Incoming, event: str, ack: dict[str, Any], code: ResponseCode, now: datetime
     ) -> bytes:
         """Queue an Acknowledgement to the letter's sender and record the hop; its JSON bytes."""
         payload = jsonio.encode(ack)
         parties = letter.parties
-        await enqueue(
-            tx,
+        writes.outgoing.append(
             Outgoing(
                 message_id=str(ack["entry"][0]["resource"]["id"]),
                 envelope_id=str(ack["id"]),
@@ -279,46 +283,35 @@ class Hub:
                 is_acknowledgement=True,
             ),
         )
-        await self._hop(tx, letter, Hop.ACKNOWLEDGED, event, code.value, now)
+        writes.hop(letter, Hop.ACKNOWLEDGED, event, code.value, now)
         return payload
 
-    async def _hop(self, tx: Transaction, letter: _Incoming, hop: Hop, event: str, detail: str, at: datetime) -> None:
-        await record_hop(
-            tx,
-            letter.message_id,
-            hop,
-            message_type=event,
-            sender_gln=letter.parties.sender_gln,
-            receiver_gln=letter.parties.receiver_gln,
-            detail=detail,
-            at=at,
-        )
-
-    async def _process(self, tx: Transaction, letter: _Incoming, found: _Assessment, now: datetime) -> Receipt:
+    async def _process(
+        self, tx: Transaction, writes: _Writes, letter: _Incoming, found: _Assessment, now: datetime
+    ) -> Receipt:
         ack = _acknowledge(letter.message, found.code, _new_ids(), now, found.issues)
         ack_bytes = jsonio.encode(ack)
         if not await remember_letter(tx, letter.letter(found.event, found.code.value, ack_bytes, now)):
             raise TransientConflict("Another copy of this letter was received at the same moment")
         if not await remember_envelope(tx, letter.envelope_id, letter.message_id, now):
             raise TransientConflict("Another transmission in this envelope was received at the same moment")
-        await self._hop(tx, letter, Hop.RECEIVED, found.event, f"envelope {letter.envelope_id}", now)
+        writes.hop(letter, Hop.RECEIVED, found.event, f"envelope {letter.envelope_id}", now)
         if found.code is ResponseCode.OK:
-            await self._hop(tx, letter, Hop.VALIDATED, found.event, "", now)
-            await enqueue(tx, letter.outgoing(found.event))
+            writes.hop(letter, Hop.VALIDATED, found.event, "", now)
+            writes.outgoing.append(letter.outgoing(found.event))
             note = read_notification(letter.message) if found.event == "hospital-notification-message" else None
             if note is not None:
                 await apply_notification(tx, self.repo, letter.message, note)
         else:
-            await self._hop(tx, letter, Hop.REFUSED, found.event, _codes(found.issues), now)
-        await self._answer(tx, letter, found.event, ack, found.code, now)
+            writes.hop(letter, Hop.REFUSED, found.event, _codes(found.issues), now)
+        self._answer(writes, letter, found.event, ack, found.code, now)
         verdict = "processed" if found.code is ResponseCode.OK else "refused"
         return Receipt(verdict, found.code.value, ack_bytes)
 
-    async def _resend(self, tx: Transaction, first: Letter, now: datetime) -> Receipt:
+    def _resend(self, writes: _Writes, first: Letter, now: datetime) -> Receipt:
         """The same envelope again: the original Acknowledgement, unchanged, queued and answered again."""
         ack = msgspec.json.decode(first.acknowledgement)
-        await enqueue(
-            tx,
+        writes.outgoing.append(
             Outgoing(
                 message_id=str(ack["entry"][0]["resource"]["id"]),
                 envelope_id=str(ack["id"]),
@@ -329,15 +322,17 @@ class Hub:
                 is_acknowledgement=True,
             ),
         )
-        await record_hop(
-            tx,
-            first.message_id,
-            Hop.ACKNOWLEDGED,
-            message_type=first.message_type,
-            sender_gln=first.sender_gln,
-            receiver_gln=first.receiver_gln,
-            detail=f"{first.response_code}; envelope {first.envelope_id} received again, original acknowledgement",
-            at=now,
+        detail = f"{first.response_code}; envelope {first.envelope_id} received again, original acknowledgement"
+        writes.hops.append(
+            HopRecord(
+                first.message_id,
+                Hop.ACKNOWLEDGED,
+                first.message_type,
+                first.sender_gln,
+                first.receiver_gln,
+                detail,
+                now,
+            )
         )
         return Receipt("resent", first.response_code, first.acknowledgement)
 
@@ -346,18 +341,20 @@ class Hub:
             return Message(xml_to_resource(first.body, self.definitions))
         return Message(jsonio.decode(first.body))
 
-    async def _duplicate(self, tx: Transaction, letter: _Incoming, first: Letter, now: datetime) -> Receipt:
+    async def _duplicate(
+        self, tx: Transaction, writes: _Writes, letter: _Incoming, first: Letter, now: datetime
+    ) -> Receipt:
         """A known letter in a new envelope: not delivered again; a new Acknowledgement with the first answer."""
         code = ResponseCode(first.response_code)
         issues = _issues_of_ack(first.acknowledgement)
         ack = _acknowledge(self._stored_message(first), code, _new_ids(), now, issues)
         await remember_envelope(tx, letter.envelope_id, letter.message_id, now)
         detail = f"duplicate in envelope {letter.envelope_id}; not delivered again"
-        await self._hop(tx, letter, Hop.RECEIVED, first.message_type, detail, now)
-        payload = await self._answer(tx, letter, first.message_type, ack, code, now)
+        writes.hop(letter, Hop.RECEIVED, first.message_type, detail, now)
+        payload = self._answer(writes, letter, first.message_type, ack, code, now)
         return Receipt("duplicate", code.value, payload)
 
-    async def _reject(self, tx: Transaction, letter: _Incoming, now: datetime) -> Receipt:
+    async def _reject(self, tx: Transaction, writes: _Writes, letter: _Incoming, now: datetime) -> Receipt:
         """A new letter in an envelope used before: fatal-error, remembered so every later copy gets it too."""
         event = letter.message.event or "unknown"
         issue = Issue(
@@ -371,9 +368,9 @@ class Hub:
         ack_bytes = jsonio.encode(ack)
         if not await remember_letter(tx, letter.letter(event, ResponseCode.FATAL_ERROR.value, ack_bytes, now)):
             raise TransientConflict("Another copy of this letter was received at the same moment")
-        await self._hop(tx, letter, Hop.RECEIVED, event, f"envelope {letter.envelope_id} (used before)", now)
-        await self._hop(tx, letter, Hop.REFUSED, event, "MSG_DUPLICATE_ID", now)
-        await self._answer(tx, letter, event, ack, ResponseCode.FATAL_ERROR, now)
+        writes.hop(letter, Hop.RECEIVED, event, f"envelope {letter.envelope_id} (used before)", now)
+        writes.hop(letter, Hop.REFUSED, event, "MSG_DUPLICATE_ID", now)
+        self._answer(writes, letter, event, ack, ResponseCode.FATAL_ERROR, now)
         return Receipt("rejected", ResponseCode.FATAL_ERROR.value, ack_bytes)
 
     # -- incoming Acknowledgements -----------------------------------------------------------------
@@ -393,9 +390,6 @@ class Hub:
         if original is not None and original.receiver_sor != parties.sender_sor:
             raise SenderRefused("Only the receiver of a letter may acknowledge it")
         letter = _Incoming(raw, media_type, message, parties)
-        decision, _first = await decide_transmission(self.store, letter.envelope_id, letter.message_id)
-        if decision.verdict is not Verdict.PROCESS:
-            return Receipt("duplicate", code, None)
         kind, issues = await self._validate(message, len(raw))
         if kind is not None and not issues:
             _endpoint, issues = await resolve_receiver(self.store, parties, kind)
@@ -414,14 +408,37 @@ class Hub:
                 raise TransientConflict("Another copy of this acknowledgement was received at the same moment")
             if not await remember_envelope(tx, letter.envelope_id, letter.message_id, now):
                 raise TransientConflict("Another transmission in this envelope was received at the same moment")
-            await self._hop(tx, letter, Hop.RECEIVED, ACK_EVENT, f"acknowledges {acked}: {code}", now)
-            await self._hop(tx, letter, Hop.VALIDATED, ACK_EVENT, "", now)
-            await enqueue(tx, letter.outgoing(ACK_EVENT, is_acknowledgement=True))
+            writes = _Writes()
+            writes.hop(letter, Hop.RECEIVED, ACK_EVENT, f"acknowledges {acked}: {code}", now)
+            writes.hop(letter, Hop.VALIDATED, ACK_EVENT, "", now)
+            writes.outgoing.append(letter.outgoing(ACK_EVENT, is_acknowledgement=True))
+            await writes.flush(tx, now)
             await on_receiver_acknowledgement(tx, acked, code)
             await current_guard().finish(200, tx)
             return Receipt("acknowledgement", code, None)
 
         return await run_transaction(self.store, work)
+
+
+class _Writes:
+    """The hops and outgoing letters of one receiving transaction, written together at its end.
+
+    One multi-row statement each instead of one per row: on PostgreSQL every statement is a round trip.
+    """
+
+    def __init__(self) -> None:
+        self.hops: list[HopRecord] = []
+        self.outgoing: list[Outgoing] = []
+
+    def hop(self, letter: _Incoming, hop: Hop, event: str, detail: str, at: datetime) -> None:
+        p = letter.parties
+        self.hops.append(HopRecord(letter.message_id, hop, event, p.sender_gln, p.receiver_gln, detail, at))
+
+    async def flush(self, tx: Transaction, at: datetime) -> None:
+        """Write everything; the outgoing letters count as queued at ``at``, the receipt's moment."""
+        await enqueue_all(tx, self.outgoing, at=at)
+        await record_hops(tx, self.hops)
+        self.hops, self.outgoing = [], []
 
 
 class _Incoming:

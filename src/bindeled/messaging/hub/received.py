@@ -37,7 +37,12 @@ _INSERT_ENVELOPE = (
     "INSERT INTO hub_envelope (envelope_id, message_id, received) VALUES ($1, $2, $3)"
     " ON CONFLICT (envelope_id) DO NOTHING RETURNING envelope_id"
 )
-_SELECT_ENVELOPE = "SELECT message_id FROM hub_envelope WHERE envelope_id = $1"
+_SELECT_BOTH = (
+    "SELECT (SELECT e.message_id FROM hub_envelope e WHERE e.envelope_id = $1), "
+    + ", ".join(f"m.{column.strip()}" for column in _COLUMNS.split(","))
+    + " FROM (SELECT 1 AS one) d LEFT JOIN hub_message m ON m.message_id = $2"
+)
+"""The envelope's letter (if the envelope was seen) and the letter with the message id, in one round trip."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +148,8 @@ async def decide_transmission(
     where: Store | Transaction, envelope_id: str, message_id: str
 ) -> tuple[Decision, Letter | None]:
     """MedCom's duplicate decision for a transmission, and the earlier letter it repeats (if any)."""
-    first = await find_letter(where, message_id)
-    rows = await where.fetch_all(_SELECT_ENVELOPE, (envelope_id,))
-    envelope = Received(envelope_id, str(rows[0][0]), None) if rows else None
+    (row,) = await where.fetch_all(_SELECT_BOTH, (envelope_id, message_id))
+    first = _letter(row[1:]) if row[1] is not None else None
+    envelope = Received(envelope_id, str(row[0]), None) if row[0] is not None else None
     log = _Log(envelope, _received(first) if first is not None else None)
     return decide(envelope_id, message_id, log), first

@@ -23,7 +23,7 @@ from ...registry.fhir import organization_id
 from ...store.base import Store
 from ..messages import GLN_SYSTEMS, SOR_SYSTEM, Message
 from ..profiles import MessageType
-from .endpoints import ReceiverEndpoint, find_endpoint
+from .endpoints import ReceiverEndpoint, endpoint_id, endpoint_of
 
 __all__ = ["RECEIVER_UNKNOWN", "TYPE_NOT_ACCEPTED", "Parties", "may_send_as", "parties_of", "resolve_receiver"]
 
@@ -109,13 +109,19 @@ def _refusal(code: str, text: str) -> list[Issue]:
 async def resolve_receiver(
     store: Store, parties: Parties, kind: MessageType
 ) -> tuple[ReceiverEndpoint | None, list[Issue]]:
-    """The registered endpoint of the primary receiver, or the refusal (MedCom error code) why there is none."""
-    organization = await _organization(store, parties.receiver_sor)
+    """The registered endpoint of the primary receiver, or the refusal (MedCom error code) why there is none.
+
+    The receiving unit and its endpoint register entry are read together (one round trip).
+    """
+    keys = [("Organization", organization_id(parties.receiver_sor)), ("Endpoint", endpoint_id(parties.receiver_gln))]
+    found = {stored.resource_type: stored for stored in await store.read_many(keys)}
+    unit = found.get("Organization")
+    organization = unit.resource() if unit is not None and not unit.deleted else None
     if organization is None or organization.get("active") is False or not _has_sor(organization, parties.receiver_sor):
         return None, _refusal(RECEIVER_UNKNOWN, "The receiving SOR unit is not in the SOR register or not active")
     if parties.receiver_gln not in _glns_of(organization):
         return None, _refusal(RECEIVER_UNKNOWN, "The receiver's GLN is not the GLN the SOR register gives the unit")
-    endpoint = await find_endpoint(store, parties.receiver_gln)
+    endpoint = endpoint_of(found.get("Endpoint"), parties.receiver_gln)
     if endpoint is None:
         return None, _refusal(RECEIVER_UNKNOWN, "No endpoint is registered for the receiver's GLN")
     if kind.event != "acknowledgement-message" and (kind.event, kind.version) not in endpoint.accepts:

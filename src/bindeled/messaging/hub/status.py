@@ -10,6 +10,8 @@ transaction, so a hop is recorded exactly when the work it describes commits.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -19,7 +21,7 @@ import msgspec
 from ...store.base import Store, Transaction
 from ..messages import GLN_SYSTEM
 
-__all__ = ["HOP_SYSTEM", "Hop", "message_status", "record_hop"]
+__all__ = ["HOP_SYSTEM", "Hop", "HopRecord", "message_status", "record_hop", "record_hops"]
 
 HOP_SYSTEM = "https://bindeled.dk/fhir/CodeSystem/message-hop"
 """The code system of the hop codes (``AuditEvent.subtype``)."""
@@ -57,10 +59,6 @@ _DISPLAY = {
 _OUTCOME = {Hop.REFUSED: "4", Hop.FAILED: "8", Hop.DEAD_LETTERED: "8"}
 """AuditEvent.outcome: 0 success, 4 minor failure (the letter was answered, not delivered), 8 serious."""
 
-_INSERT = (
-    "INSERT INTO hub_hop (message_id, hop, at, message_type, sender_gln, receiver_gln, body)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-)
 _SELECT = "SELECT body FROM hub_hop WHERE message_id = $1 ORDER BY seq"
 
 
@@ -109,6 +107,19 @@ def hop_event(
     return event
 
 
+@dataclass(frozen=True, slots=True)
+class HopRecord:
+    """One hop to record (see :func:`record_hops`)."""
+
+    message_id: str
+    hop: Hop
+    message_type: str
+    sender_gln: str
+    receiver_gln: str
+    detail: str = ""
+    at: datetime | None = None
+
+
 async def record_hop(
     tx: Transaction,
     message_id: str,
@@ -121,30 +132,47 @@ async def record_hop(
     at: datetime | None = None,
 ) -> None:
     """Record one hop of a letter as an AuditEvent (delivery-status style) inside the caller's transaction."""
-    moment = at if at is not None else datetime.now(UTC)
+    await record_hops(tx, [HopRecord(message_id, hop, message_type, sender_gln, receiver_gln, detail, at)])
+
+
+def _row(record: HopRecord) -> tuple[object, ...]:
+    moment = record.at if record.at is not None else datetime.now(UTC)
     if moment.tzinfo is None:
         raise ValueError("hop times must be timezone-aware")
     event = hop_event(
-        message_id,
-        hop,
-        message_type=message_type,
-        sender_gln=sender_gln,
-        receiver_gln=receiver_gln,
-        detail=detail,
+        record.message_id,
+        record.hop,
+        message_type=record.message_type,
+        sender_gln=record.sender_gln,
+        receiver_gln=record.receiver_gln,
+        detail=record.detail,
         at=moment,
     )
-    await tx.fetch_all(
-        _INSERT,
-        (
-            message_id,
-            hop.value,
-            moment.astimezone(UTC).isoformat(timespec="microseconds"),
-            message_type,
-            sender_gln,
-            receiver_gln,
-            msgspec.json.encode(event),
-        ),
+    return (
+        record.message_id,
+        record.hop.value,
+        moment.astimezone(UTC).isoformat(timespec="microseconds"),
+        record.message_type,
+        record.sender_gln,
+        record.receiver_gln,
+        msgspec.json.encode(event),
     )
+
+
+_ROWS_PER_STATEMENT = 500
+"""7 parameters a row: well below the parameter limits of SQLite (32,766) and PostgreSQL (32,767)."""
+
+
+def _insert_sql(rows: int) -> str:
+    groups = ", ".join("(" + ", ".join(f"${7 * r + c}" for c in range(1, 8)) + ")" for r in range(rows))
+    return f"INSERT INTO hub_hop (message_id, hop, at, message_type, sender_gln, receiver_gln, body) VALUES {groups}"
+
+
+async def record_hops(tx: Transaction, records: Sequence[HopRecord]) -> None:
+    """Record several hops in one statement (one round trip to the database), in the order given."""
+    for start in range(0, len(records), _ROWS_PER_STATEMENT):
+        chunk = records[start : start + _ROWS_PER_STATEMENT]
+        await tx.fetch_all(_insert_sql(len(chunk)), [value for record in chunk for value in _row(record)])
 
 
 async def message_status(store: Store, message_id: str) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 * :mod:`.tables` — the index tables and how values become rows (DDL in ``migrations/*/0002_search.sql``);
 * :mod:`.indexer` — :class:`SearchIndexer`, the store's :class:`~bindeled.store.base.Indexer`;
 * :mod:`.compile` — :class:`~bindeled.fhir.search.SearchRequest` → SQL for SQLite or PostgreSQL;
+* :mod:`.narrowing` — :class:`JoinScope`: what a caller's chains and ``_has`` may join;
 * :mod:`.executor` — :func:`search`: page, total and included resources;
 * :mod:`.everything` — :func:`everything`: a compartment's resources (``Patient/$everything``);
 * :mod:`.custom` — custom SearchParameters in the store: :func:`load_search_parameters` at start-up;

@@ -8,11 +8,14 @@ Every criterion becomes a semi-join on one index table::
 so the database can drive the search from the index (``(res_type, param, code)`` …) and
 probe ``resources`` by primary key. Chains nest the same shape over ``search_reference``
 (the target's type and id become the inner "resource"), ``_has`` turns it around. Repeated
-parameters are AND-ed; ``:not``, ``:not-in`` and ``:missing=true`` use ``NOT IN``.
+parameters are AND-ed; ``:not``, ``:not-in`` and ``:missing=true`` use ``NOT IN``. With a
+:class:`~.narrowing.JoinScope` (the security gate's, for a caller who may not see everything) every
+resource a chain or ``_has`` joins is narrowed to what that caller could be shown.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeGuard
@@ -23,6 +26,7 @@ from ...fhir.search.request import Chain, Compartment, Condition, Criterion, Has
 from ..base import Dialect
 from ._match import match_value
 from ._params import Params
+from .narrowing import JoinScope
 from .tables import table_for
 
 __all__ = ["COLUMNS", "CompiledSearch", "compile_count", "compile_estimate", "compile_search", "compile_where"]
@@ -55,10 +59,12 @@ class _Target:
 
 
 class _Compiler:
-    def __init__(self, dialect: Dialect, now: datetime) -> None:
+    def __init__(self, dialect: Dialect, now: datetime, scope: JoinScope | None = None) -> None:
         self.p = Params(dialect)
         self.dialect = dialect
         self.now = now
+        self.scope = scope
+        """The caller's narrowing of what chains and ``_has`` may join (None: everything)."""
         self.aliases = 0
 
     def alias(self) -> str:
@@ -137,26 +143,45 @@ class _Compiler:
         ]
 
     def chain(self, c: Chain, target: _Target) -> str:
+        types = c.target_types if self.scope is None else self.scope.types(c.target_types)
+        if not types:
+            return "1 = 0"
         a = self.alias()
         # With one target type the inner condition names it as a value, not as the outer row's
         # column: the inner subquery is then uncorrelated and the planner can run it once.
-        inner_type = self.p(c.target_types[0]) if len(c.target_types) == 1 else f"{a}.target_type"
-        inner = self.condition(c.inner, _Target(inner_type, f"{a}.target_id"))
+        inner_type = self.type_literal(types[0]) if len(types) == 1 else f"{a}.target_type"
+        joined = _Target(inner_type, f"{a}.target_id")
+        inner = self.condition(c.inner, joined)
         return (
             f"{target.id_sql} IN (SELECT {a}.res_id FROM search_reference {a} "
             f"WHERE {a}.res_type = {target.type_sql} AND {a}.param = {self.p(c.param.code)} "
-            f"AND {a}.target_type IN ({self.p.many(c.target_types)}) AND {inner})"
+            f"AND {a}.target_type IN ({self.p.many(types)}) AND {inner}"
+            f"{self.narrowed(joined, types[0] if len(types) == 1 else None)})"
         )
 
     def has(self, h: Has, target: _Target) -> str:
+        if self.scope is not None and not self.scope.types((h.source_type,)):
+            return "1 = 0"
         a = self.alias()
         source = self.p(h.source_type)
-        inner = self.condition(h.inner, _Target(source, f"{a}.res_id"))
+        joined = _Target(source, f"{a}.res_id")
+        inner = self.condition(h.inner, joined)
         return (
             f"{target.id_sql} IN (SELECT {a}.target_id FROM search_reference {a} WHERE {a}.res_type = "
             f"{source} AND {a}.param = {self.p(h.param.code)} AND {a}.target_type = {target.type_sql} "
-            f"AND {inner})"
+            f"AND {inner}{self.narrowed(joined, h.source_type)})"
         )
+
+    def type_literal(self, resource_type: str) -> str:
+        """A resource type as SQL: inline when it is a plain name (a bound value that the inner condition
+        does not use, as ``_id`` does not, would leave PostgreSQL unable to type it)."""
+        return f"'{resource_type}'" if _TYPE_NAME.fullmatch(resource_type) else self.p(resource_type)
+
+    def narrowed(self, joined: _Target, known_type: str | None) -> str:
+        """`` AND`` the scope's predicate on a resource a chain or ``_has`` joins ('' without a scope)."""
+        if self.scope is None:
+            return ""
+        return " AND " + self.scope.predicate(self.p, joined.type_sql, joined.id_sql, self.alias(), known_type)
 
     def where(self, request: SearchRequest) -> str:
         live = "r.deleted = 0" if self.dialect == "sqlite" else "NOT r.deleted"
@@ -231,6 +256,9 @@ class _Compiler:
         )
 
 
+_TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{0,63}")
+"""A FHIR resource type name: safe to write into the SQL text."""
+
 _TYPE_RANK = {"reference": 1, "token": 2, "string": 3, "uri": 3, "composite": 4, "date": 5, "number": 6, "quantity": 6}
 """How selective a criterion of each type usually is (lower: fewer matches), to pick the driving one."""
 
@@ -252,19 +280,24 @@ def _probeable(c: Condition) -> TypeGuard[Criterion]:
     return isinstance(c, Criterion) and not (c.param.code == "_id" and c.modifier is None)
 
 
-def compile_where(request: SearchRequest, dialect: Dialect, now: datetime) -> tuple[str, Params]:
-    compiler = _Compiler(dialect, now)
+def compile_where(
+    request: SearchRequest, dialect: Dialect, now: datetime, scope: JoinScope | None = None
+) -> tuple[str, Params]:
+    compiler = _Compiler(dialect, now, scope)
     return compiler.where(request), compiler.p
 
 
-def compile_search(request: SearchRequest, dialect: Dialect, now: datetime, *, limit: int) -> CompiledSearch:
+def compile_search(
+    request: SearchRequest, dialect: Dialect, now: datetime, *, limit: int, scope: JoinScope | None = None
+) -> CompiledSearch:
     """The page query: matching current resources, sorted, ``limit`` rows.
 
     The page starts at the request's cursor (after it, or before it read backwards) or else at
     ``request.offset``. After the resource :data:`COLUMNS` each row carries its sort position
-    (the values a :class:`~bindeled.fhir.search.cursor.Cursor` holds).
+    (the values a :class:`~bindeled.fhir.search.cursor.Cursor` holds). ``scope`` narrows what chains
+    and ``_has`` join (:class:`~.narrowing.JoinScope`).
     """
-    compiler = _Compiler(dialect, now)
+    compiler = _Compiler(dialect, now, scope)
     where = compiler.where(request)
     terms = compiler.sort_terms(request.sort)
     cursor = request.cursor
@@ -281,15 +314,17 @@ def compile_search(request: SearchRequest, dialect: Dialect, now: datetime, *, l
     return CompiledSearch(sql, tuple(compiler.p.values))
 
 
-def compile_count(request: SearchRequest, dialect: Dialect, now: datetime) -> CompiledSearch:
+def compile_count(
+    request: SearchRequest, dialect: Dialect, now: datetime, scope: JoinScope | None = None
+) -> CompiledSearch:
     """How many current resources match (``_total``)."""
-    compiler = _Compiler(dialect, now)
+    compiler = _Compiler(dialect, now, scope)
     where = compiler.where(request)
     return CompiledSearch(f"SELECT COUNT(*) FROM resources r WHERE {where}", tuple(compiler.p.values))
 
 
-def compile_estimate(request: SearchRequest, now: datetime) -> CompiledSearch:
+def compile_estimate(request: SearchRequest, now: datetime, scope: JoinScope | None = None) -> CompiledSearch:
     """PostgreSQL: the planner's plan for the matches, whose top ``Plan Rows`` estimates the total."""
-    compiler = _Compiler("postgresql", now)
+    compiler = _Compiler("postgresql", now, scope)
     where = compiler.where(request)
     return CompiledSearch(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM resources r WHERE {where}", tuple(compiler.p.values))

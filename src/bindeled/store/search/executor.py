@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +23,13 @@ from ...fhir.search.request import Include, SearchRequest
 from ..base import Clock, Dialect, Store, StoredResource, Transaction, utc_now
 from ._params import Params
 from .compile import COLUMNS, compile_count, compile_estimate, compile_search
+from .narrowing import JoinScope
 
 __all__ = [
+    "MAX_FILL_BATCH",
     "MAX_INCLUDED",
     "MAX_ITERATE",
+    "Keep",
     "Run",
     "SearchResult",
     "fetch_current",
@@ -40,8 +43,12 @@ _RESOURCE_COLUMNS = 7
 
 MAX_ITERATE = 4
 MAX_INCLUDED = 1000
+MAX_FILL_BATCH = 1000
+"""The most rows fetched at once while filling a page past hidden matches (batches grow up to it)."""
 
 Run = Callable[[str, Sequence[Any]], Awaitable[list[tuple[Any, ...]]]]
+Keep = Callable[[list[StoredResource]], Awaitable[list[StoredResource]]]
+"""Of these matches, the ones the caller may see (the security guard's, recording nothing)."""
 Key = tuple[str, str]
 
 
@@ -69,17 +76,29 @@ def to_stored(row: Sequence[Any]) -> StoredResource:
 
 
 async def search(
-    store: Store, request: SearchRequest, *, tx: Transaction | None = None, clock: Clock = utc_now
+    store: Store,
+    request: SearchRequest,
+    *,
+    tx: Transaction | None = None,
+    clock: Clock = utc_now,
+    scope: JoinScope | None = None,
+    keep: Keep | None = None,
 ) -> SearchResult:
-    """Execute a search; inside ``tx`` it sees that transaction's uncommitted writes."""
+    """Execute a search; inside ``tx`` it sees that transaction's uncommitted writes.
+
+    ``scope`` narrows what chained and ``_has`` parameters join (the caller's security scope).
+    ``keep`` says which matches the caller may see (without recording anything): the page is then
+    filled with visible matches only, ``_offset`` counts visible matches, and the paging cursors
+    hold positions of visible matches, so neither a short page, a ``next`` link nor a cursor's
+    sort values tell that a hidden match exists.
+    """
     run: Run = tx.fetch_all if tx is not None else store.fetch_all
     now = clock()
     resources: list[StoredResource] = []
     positions: list[tuple[Any, ...]] = []
     more = False
     if request.summary != "count" and request.count > 0:
-        page = compile_search(request, store.dialect, now, limit=request.count + 1)
-        rows = (await run(page.sql, page.params))[: request.count + 1]
+        rows = await _page_rows(run, store.dialect, request, now, scope, keep)
         more = len(rows) > request.count
         rows = rows[: request.count]
         if request.cursor is not None and request.cursor.backward:
@@ -95,11 +114,11 @@ async def search(
     elif last_page:
         total = request.offset + len(resources)
     elif request.total == "estimate" and store.dialect == "postgresql":
-        total = max(await _estimate(run, request, now), request.offset + len(resources) + int(more))
+        total = max(await _estimate(run, request, now, scope), request.offset + len(resources) + int(more))
     elif request.total in ("accurate", "estimate") or not fetched:
-        counted = compile_count(request, store.dialect, now)
+        counted = compile_count(request, store.dialect, now, scope)
         total = int((await run(counted.sql, counted.params))[0][0])
-    included = await _included(run, store.dialect, request, resources)
+    included = await _included(run, store.dialect, request, resources, keep)
     backward = request.cursor is not None and request.cursor.backward
     next_offset = request.offset + request.count if more and request.cursor is None else None
     after = previous = None
@@ -110,17 +129,46 @@ async def search(
     return SearchResult(request, tuple(resources), tuple(included), total, next_offset, after, previous)
 
 
-async def _estimate(run: Run, request: SearchRequest, now: datetime) -> int:
+async def _page_rows(
+    run: Run, dialect: Dialect, request: SearchRequest, now: datetime, scope: JoinScope | None, keep: Keep | None
+) -> list[tuple[Any, ...]]:
+    """Up to ``count + 1`` page rows in fetch order (one more than asked tells that a next page exists).
+
+    With ``keep``, rows the caller may not see are passed over and more are fetched (in growing
+    batches, continuing after the last row looked at) until the page is full or the matches end.
+    """
+    wanted = request.count + 1
+    if keep is None:
+        page = compile_search(request, dialect, now, limit=wanted, scope=scope)
+        return (await run(page.sql, page.params))[:wanted]
+    skip = request.offset if request.cursor is None else 0
+    query, limit = replace(request, offset=0), skip + wanted
+    found: list[tuple[Any, ...]] = []
+    while True:
+        page = compile_search(query, dialect, now, limit=limit, scope=scope)
+        rows = await run(page.sql, page.params)
+        shown = {(s.resource_type, s.id) for s in await keep([to_stored(r[:_RESOURCE_COLUMNS]) for r in rows])}
+        found += [row for row in rows if (row[0], row[1]) in shown]
+        if len(found) >= skip + wanted or len(rows) < limit:
+            return found[skip : skip + wanted]
+        backward = query.cursor is not None and query.cursor.backward
+        query = replace(query, cursor=Cursor(tuple(rows[-1][_RESOURCE_COLUMNS:]), backward=backward))
+        limit = max(min(limit * 4, MAX_FILL_BATCH), skip + wanted - len(found))
+
+
+async def _estimate(run: Run, request: SearchRequest, now: datetime, scope: JoinScope | None) -> int:
     """``_total=estimate`` on PostgreSQL: the planner's row estimate, without counting."""
-    plan = compile_estimate(request, now)
+    plan = compile_estimate(request, now, scope)
     found = (await run(plan.sql, plan.params))[0][0]
     document = json.loads(found) if isinstance(found, str) else found
     return int(document[0]["Plan"]["Plan Rows"])
 
 
 async def _included(
-    run: Run, dialect: Dialect, request: SearchRequest, matches: list[StoredResource]
+    run: Run, dialect: Dialect, request: SearchRequest, matches: list[StoredResource], keep: Keep | None = None
 ) -> list[StoredResource]:
+    """Included resources, round by round; with ``keep``, a resource the caller may not see neither shows
+    nor leads on (``:iterate`` through it would tell it exists)."""
     seen: set[Key] = {(r.resource_type, r.id) for r in matches}
     out: list[StoredResource] = []
     frontier = matches
@@ -136,6 +184,8 @@ async def _included(
             keys += await _reverse(run, dialect, inc, frontier)
         new = [k for k in dict.fromkeys(keys) if k not in seen][: MAX_INCLUDED - len(out)]
         found = await fetch_current(run, dialect, new)
+        if keep is not None:
+            found = await keep(found)
         seen.update(new)
         out += found
         frontier = found

@@ -15,6 +15,7 @@ import polars as pl
 
 from bindeled.errors import Unprocessable
 from bindeled.surveillance.haiba.definition import Bound, InfectionRule
+from bindeled.surveillance.haiba.sorted_groups import cum_max_in_group, shift_in_group
 
 __all__ = ["edge", "merge_contacts", "segments", "windows"]
 
@@ -37,9 +38,10 @@ def merge_contacts(contacts: pl.DataFrame, *, gap: timedelta, open_end: datetime
     three always fall in the same admission).
     """
     contacts = _close_open_ends(contacts, open_end, "contacts").sort("patient", "start", "end")
-    reach = pl.col("end").cum_max().shift(1).over("patient")
+    contacts = cum_max_in_group(contacts, "end", ["patient"], "_reach")
+    reach = shift_in_group(pl.col("_reach"), ["patient"])
     new = reach.is_null() | (pl.col("start") > reach + pl.lit(gap))
-    contacts = contacts.with_columns(admission=new.cum_sum().cast(pl.Int64))
+    contacts = contacts.with_columns(admission=new.cum_sum().cast(pl.Int64)).drop("_reach")
     admissions = contacts.group_by("admission").agg(
         pl.col("patient").first(), pl.col("start").min(), pl.col("end").max()
     )
@@ -127,5 +129,5 @@ def windows(admissions: pl.DataFrame, rule: InfectionRule, timezone: str) -> pl.
         ws=edge(pl.col("start"), rule.window_start, timezone), we=edge(pl.col("end"), rule.window_end, timezone)
     )
     return framed.with_columns(
-        risk_to=pl.min_horizontal("we", pl.col("ws").shift(-1).over("patient")),
+        risk_to=pl.min_horizontal("we", shift_in_group(pl.col("ws"), ["patient"], -1)),
     )

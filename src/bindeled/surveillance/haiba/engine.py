@@ -24,6 +24,7 @@ from bindeled.surveillance.haiba.frames import HaibaData
 from bindeled.surveillance.haiba.positives import POSITIVE_COLUMNS, lab_filter, positives
 from bindeled.surveillance.haiba.rates import rates
 from bindeled.surveillance.haiba.risktime import bounds, split_calendar, split_units
+from bindeled.surveillance.haiba.sorted_groups import row_in_group
 
 __all__ = ["HaibaResult", "run"]
 
@@ -86,7 +87,7 @@ def _episodes(inputs: _Inputs, rule: InfectionRule, windows: pl.DataFrame, d: De
         firsts = ha.unique("admission", keep="first", maintain_order=True).select(POSITIVE_COLUMNS)
         numbered = number_episodes(firsts, EpisodeRule(rule.episode.days))
         kept = numbered.unique(["patient", "episode"], keep="first", maintain_order=True)
-        eps = first_positives(kept.with_columns(episode=pl.int_range(1, pl.len() + 1).over("patient")), rule.episode)
+        eps = first_positives(kept.with_columns(episode=row_in_group(["patient"])), rule.episode)
     else:
         eps = first_positives(number_episodes(pos, rule.episode), rule.episode)
     eps = classify(eps, windows, rule)
@@ -120,7 +121,6 @@ def _one(
     intervals = intervals.filter(pl.col("end") > pl.col("start"))
     pieces = split_calendar(split_units(intervals, inputs.segments, rule.attribution_lag), d.timezone)
     pieces = pieces.sort("admission", "start").with_columns(
-        *calendar_labels("start", d.timezone),
         infection=pl.lit(rule.infection),
         risk_us=(pl.col("end") - pl.col("start")).dt.total_microseconds(),
     )

@@ -14,6 +14,7 @@ from datetime import timedelta
 import polars as pl
 
 from bindeled.surveillance.haiba.definition import EpisodeRule, InfectionRule
+from bindeled.surveillance.haiba.sorted_groups import cum_sum_in_group, shift_in_group
 
 __all__ = ["attribute", "calendar_labels", "classify", "first_positives", "number_episodes"]
 
@@ -37,9 +38,9 @@ def _anchored(pos: pl.DataFrame, days: int) -> pl.DataFrame:
 
 
 def _restarting(pos: pl.DataFrame, days: int) -> pl.DataFrame:
-    gap = pl.col("sampled_at") - pl.col("sampled_at").shift(1).over("patient")
+    gap = pl.col("sampled_at") - shift_in_group(pl.col("sampled_at"), ["patient"])
     new = gap.is_null() | (gap > pl.lit(timedelta(days=days)))
-    return pos.with_columns(episode=new.cast(pl.Int64).cum_sum().over("patient"))
+    return pos.with_columns(episode=cum_sum_in_group(new.cast(pl.Int64), ["patient"]))
 
 
 def number_episodes(pos: pl.DataFrame, rule: EpisodeRule) -> pl.DataFrame:
@@ -60,7 +61,7 @@ def first_positives(numbered: pl.DataFrame, rule: EpisodeRule) -> pl.DataFrame:
     episodes = episodes.sort(_ORDER)
     if rule.recurrent_within_days is None:
         return episodes.with_columns(recurrent=pl.lit(value=False))
-    since = pl.col("sampled_at") - pl.col("sampled_at").shift(1).over("patient")
+    since = pl.col("sampled_at") - shift_in_group(pl.col("sampled_at"), ["patient"])
     recurrent = (since <= pl.lit(timedelta(days=rule.recurrent_within_days))).fill_null(value=False)
     return episodes.with_columns(recurrent=recurrent)
 
@@ -83,8 +84,8 @@ def _community_onset(events: pl.DataFrame, windows: pl.DataFrame, rule: Infectio
     adm = (
         windows.sort("patient", "start")
         .with_columns(
-            prev_admission=pl.col("admission").shift(1).over("patient"),
-            prev_end=pl.col("end").shift(1).over("patient"),
+            prev_admission=shift_in_group(pl.col("admission"), ["patient"]),
+            prev_end=shift_in_group(pl.col("end"), ["patient"]),
         )
         .select("patient", "admission", "start", "end", "ws", "prev_admission", "prev_end")
         .sort("start")

@@ -13,6 +13,7 @@ import polars as pl
 
 from bindeled.surveillance.haiba.codelists import CodeLists
 from bindeled.surveillance.haiba.definition import CommensalPair, InfectionRule
+from bindeled.surveillance.haiba.sorted_groups import shift_in_group
 
 __all__ = ["POSITIVE_COLUMNS", "lab_filter", "positives"]
 
@@ -26,13 +27,20 @@ def lab_filter(rules: tuple[InfectionRule, ...], lists: CodeLists) -> pl.Expr:
 
 
 def _summarise(samples: pl.DataFrame, infection: str) -> pl.DataFrame:
+    """One row per sample; its organisms distinct, sorted and joined by ``;``. The list is built by
+    the group-by and deduplicated, sorted and joined afterwards by list kernels over the whole
+    column, which is about twice as fast as doing the same inside the aggregation."""
+    organisms = pl.col("organism").list.unique().list.sort().list.join(";")
     return (
         samples.group_by("patient", "sample_id")
-        .agg(
-            pl.col("sampled_at").min(),
-            pl.col("organism").unique().sort().str.join(";").alias("organisms"),
+        .agg(pl.col("sampled_at").min(), pl.col("organism"))
+        .select(
+            pl.col("patient"),
+            pl.lit(infection).alias("infection"),
+            "sample_id",
+            "sampled_at",
+            organisms.alias("organisms"),
         )
-        .select(pl.col("patient"), pl.lit(infection).alias("infection"), "sample_id", "sampled_at", "organisms")
     )
 
 
@@ -41,13 +49,13 @@ def _paired(contaminants: pl.DataFrame, pair: CommensalPair, timezone: str) -> p
     per_sample = contaminants.unique(["patient", "group", "sample_id"]).sort(
         "patient", "group", "sampled_at", "sample_id"
     )
-    following = pl.col("sampled_at").shift(-1).over("patient", "group")
+    following = shift_in_group(pl.col("sampled_at"), ["patient", "group"], -1)
     if pair.within is not None:
         close = following - pl.col("sampled_at") <= pl.lit(pair.within)
     else:
         day = pl.col("sampled_at").dt.convert_time_zone(timezone).dt.date()
         days = pair.calendar_days or 0
-        close = day.shift(-1).over("patient", "group") - day <= pl.lit(timedelta(days=days))
+        close = shift_in_group(day, ["patient", "group"], -1) - day <= pl.lit(timedelta(days=days))
     firsts = per_sample.filter(close.fill_null(value=False)).select("patient", "sample_id", "group")
     return contaminants.join(firsts, on=["patient", "sample_id", "group"], how="semi")
 

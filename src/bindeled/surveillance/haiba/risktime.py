@@ -16,6 +16,8 @@ import numpy as np
 import polars as pl
 
 from bindeled.surveillance.haiba.definition import InfectionRule
+from bindeled.surveillance.haiba.episodes import calendar_labels
+from bindeled.surveillance.haiba.sorted_groups import first_in_group, last_in_group
 
 __all__ = ["RISK_COLUMNS", "bounds", "calendar_boundaries", "split_calendar", "split_units"]
 
@@ -53,8 +55,8 @@ def bounds(
 def split_units(intervals: pl.DataFrame, segs: pl.DataFrame, lag: timedelta) -> pl.DataFrame:
     """Cut ``[start, end)`` per admission where the unit ``lag`` earlier changes."""
     order = segs.sort("admission", "seg_start")
-    first = pl.col("seg_start") == pl.col("seg_start").min().over("admission")
-    last = pl.col("seg_start") == pl.col("seg_start").max().over("admission")
+    first = first_in_group(["admission"])
+    last = last_in_group(["admission"])
     shifted = order.with_columns(
         lo=pl.when(first).then(pl.col("seg_start") - pl.lit(_FAR)).otherwise(pl.col("seg_start") + pl.lit(lag)),
         hi=pl.when(last).then(pl.col("seg_end") + pl.lit(_FAR)).otherwise(pl.col("seg_end") + pl.lit(lag)),
@@ -74,10 +76,19 @@ def calendar_boundaries(first: datetime, last: datetime, timezone: str) -> np.nd
     return local.dt.epoch("us").drop_nulls().to_numpy()
 
 
+def _instants(epoch_us: np.ndarray) -> pl.Series:
+    return pl.Series(epoch_us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
 def split_calendar(pieces: pl.DataFrame, timezone: str) -> pl.DataFrame:
-    """Cut pieces at local week and month starts; vectorised with ``searchsorted`` over all cuts."""
+    """Cut pieces at local week and month starts and label them (``calendar_labels`` of the start).
+
+    Vectorised with ``searchsorted`` over all cuts. Between two consecutive cuts there is no week or
+    month change, so the labels are computed once per calendar interval (a few hundred) rather than
+    once per piece: time-zone conversion is the costly part of labelling.
+    """
     if pieces.height == 0:
-        return pieces
+        return pieces.with_columns(*calendar_labels("start", timezone))
     lo_t, hi_t = pieces["start"].min(), pieces["end"].max()
     assert isinstance(lo_t, datetime) and isinstance(hi_t, datetime)
     cuts = calendar_boundaries(lo_t, hi_t, timezone)
@@ -91,7 +102,9 @@ def split_calendar(pieces: pl.DataFrame, timezone: str) -> pl.DataFrame:
     k = first[rows] + offsets
     new_s = np.maximum(s[rows], edges[k])
     new_e = np.minimum(e[rows], edges[k + 1])
-    return pieces[rows].with_columns(
-        start=pl.Series(new_s).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
-        end=pl.Series(new_e).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
-    )
+    used, interval = np.unique(k, return_inverse=True)
+    representative = np.empty(used.size, dtype=np.int64)
+    representative[interval] = new_s
+    labels = pl.DataFrame({"start": _instants(representative)}).select(*calendar_labels("start", timezone))
+    cut = pieces[rows].with_columns(start=_instants(new_s), end=_instants(new_e))
+    return cut.with_columns(labels[interval].get_columns())

@@ -263,16 +263,28 @@ def _trigamma(x: Array | float) -> Array:
     return np.asarray(special.zeta(2.0, x), dtype=np.float64)
 
 
-def theta_ml(y: Array, mu: Array, weights: Array, limit: int = MAXIT) -> float:
+def theta_ml(
+    y: Array,
+    mu: Array,
+    weights: Array | None = None,
+    limit: int = MAXIT,
+    distinct: tuple[Array, NDArray[np.intp]] | None = None,
+) -> float:
     """``MASS::theta.ml``: Newton iterations for the negative binomial size, to ``eps^(1/4)``.
 
     The polygamma functions dominate the cost and counts repeat a lot, so they are evaluated
-    once per distinct count (elementwise, hence the very same values).
+    once per distinct count (elementwise, hence the very same values); ``distinct`` is
+    ``np.unique(y, return_inverse=True)`` when the caller has it already. ``weights=None`` means
+    unit weights, which multiply nothing away (``x * 1.0 == x``), so they are left out.
     """
-    counts, where = np.unique(y, return_inverse=True)
-    n = float(np.sum(weights))
-    t0 = n / float(np.sum(weights * (y / mu - 1.0) ** 2))
-    eps = np.finfo(float).eps ** 0.25
+    counts, where = np.unique(y, return_inverse=True) if distinct is None else distinct
+
+    def total(values: Array) -> float:
+        return float(np.sum(values if weights is None else weights * values))
+
+    n = float(y.shape[0]) if weights is None else float(np.sum(weights))
+    t0 = n / total((y / mu - 1.0) ** 2)
+    eps = _DBL_EPS**0.25
     it = 0
     delta = 1.0
     while True:
@@ -280,22 +292,13 @@ def theta_ml(y: Array, mu: Array, weights: Array, limit: int = MAXIT) -> float:
         if not (it < limit and abs(delta) > eps):
             break
         t0 = abs(t0)
-        score = np.sum(
-            weights
-            * (
-                special.digamma(t0 + counts)[where]
-                - special.digamma(t0)
-                + np.log(t0)
-                + 1
-                - np.log(t0 + mu)
-                - (y + t0) / (mu + t0)
-            )
+        mu_t0 = mu + t0
+        ratio = (y + t0) / mu_t0
+        score = total(
+            special.digamma(t0 + counts)[where] - special.digamma(t0) + np.log(t0) + 1 - np.log(mu_t0) - ratio
         )
-        info = np.sum(
-            weights
-            * (-_trigamma(t0 + counts)[where] + _trigamma(t0) - 1 / t0 + 2 / (mu + t0) - (y + t0) / (mu + t0) ** 2)
-        )
-        delta = float(score / info)
+        info = total(-_trigamma(t0 + counts)[where] + _trigamma(t0) - 1 / t0 + 2 / mu_t0 - (y + t0) / mu_t0**2)
+        delta = score / info
         t0 = t0 + delta
     return max(t0, 0.0)
 
@@ -319,7 +322,8 @@ def glm_nb(x: Array, y: Array) -> tuple[GlmFit, float] | None:
     if fit is None:
         return None
     mu = fit.fitted
-    th = theta_ml(y, mu, w)
+    distinct = np.unique(y, return_inverse=True)
+    th = theta_ml(y, mu, distinct=distinct)
     d1 = np.sqrt(2.0 * max(1, fit.df_residual))
     d2 = delta = 1.0
     lm = _nb_loglik(th, mu, y, w)
@@ -334,7 +338,7 @@ def glm_nb(x: Array, y: Array) -> tuple[GlmFit, float] | None:
             return None
         fit = refit
         t0 = th
-        th = theta_ml(y, mu, w)
+        th = theta_ml(y, mu, distinct=distinct)
         mu = fit.fitted
         delta = t0 - th
         lm0 = lm

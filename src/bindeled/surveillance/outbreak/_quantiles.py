@@ -12,7 +12,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 
-_FUZZ = 1.0 - 64.0 * np.finfo(float).eps
+_EPS = float(np.finfo(float).eps)
+_FUZZ = 1.0 - 64.0 * _EPS
 
 
 def _search(cdf: Callable[[float], float], guess: float, p: float) -> float:
@@ -57,7 +58,7 @@ def qnbinom(p: float, size: float, prob: float) -> float:
         return float("nan")
     if prob == 1 or p == 0 or size == 0:
         return 0.0
-    if p + 1.01 * np.finfo(float).eps >= 1.0:
+    if p + 1.01 * _EPS >= 1.0:
         return float("inf")
     mean = size * (1 - prob) / prob
     return _search(lambda x: float(special.betainc(size, x + 1, prob)), _guess(mean, mean / prob, p), p)
@@ -69,7 +70,7 @@ def qpois(p: float, lam: float) -> float:
         return float("nan")
     if lam == 0 or p == 0:
         return 0.0
-    if p + 1.01 * np.finfo(float).eps >= 1.0:
+    if p + 1.01 * _EPS >= 1.0:
         return float("inf")
     return _search(lambda x: float(special.pdtr(x, lam)), _guess(lam, lam, p), p)
 

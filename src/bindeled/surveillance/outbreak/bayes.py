@@ -22,20 +22,30 @@ from .series import WeeklySeries
 __all__ = ["bayes"]
 
 
-def _reference(obs: np.ndarray, t: int, c: BayesControl, freq: int) -> np.ndarray:
-    parts = [obs[t - c.w - 1 : t - 1]] if c.actY else []
-    parts.extend(obs[t - i * freq - c.w - 1 : t - i * freq + c.w] for i in range(1, c.b + 1))
-    return np.concatenate(parts) if parts else np.empty(0)
+def _reference_index(weeks: np.ndarray, c: BayesControl, freq: int) -> np.ndarray:
+    """0-based indices of each week's reference counts, one row per week (``t`` is 1-based)."""
+    offsets = [np.arange(-c.w - 1, -1)] if c.actY else []
+    offsets.extend(np.arange(-i * freq - c.w - 1, -i * freq + c.w) for i in range(1, c.b + 1))
+    flat = np.concatenate(offsets) if offsets else np.empty(0, dtype=np.int64)
+    return np.asarray(weeks[:, None] + flat[None, :], dtype=np.int64)
 
 
-def _week(series: WeeklySeries, t: int, c: BayesControl) -> WeekResult:
-    ref = _reference(series.observed, t, c, series.freq)
-    ref = ref[~np.isnan(ref)]
-    size = float(np.sum(ref)) + 0.5
-    upper = qnbinom(1 - c.alpha, size, ref.shape[0] / (ref.shape[0] + 1))
-    y = float(series.observed[t - 1])
-    alarm = None if math.isnan(y) or math.isnan(upper) else y > upper
-    return WeekResult(t, y, upper, alarm)
+def _weeks(series: WeeklySeries, first: int, last: int, c: BayesControl) -> tuple[WeekResult, ...]:
+    """All monitored weeks at once: the reference sums and sizes are one gather, only the
+    quantile search runs per week."""
+    obs = series.observed
+    weeks = np.arange(first, last + 1)
+    ref = obs[_reference_index(weeks, c, series.freq)]
+    known = ~np.isnan(ref)
+    sizes = np.where(known, ref, 0.0).sum(axis=1) + 0.5
+    counts = known.sum(axis=1)
+    out = []
+    for i, t in enumerate(weeks):
+        upper = qnbinom(1 - c.alpha, float(sizes[i]), int(counts[i]) / (int(counts[i]) + 1))
+        y = float(obs[t - 1])
+        alarm = None if math.isnan(y) or math.isnan(upper) else y > upper
+        out.append(WeekResult(int(t), y, upper, alarm))
+    return tuple(out)
 
 
 def bayes(series: WeeklySeries, control: BayesControl | None = None) -> DetectionResult:
@@ -46,5 +56,4 @@ def bayes(series: WeeklySeries, control: BayesControl | None = None) -> Detectio
     first, last = c.range
     if first - c.b * series.freq - c.w < 1 or last > len(series) or first > last:
         raise ValueError("the series is too short for this b, w and range")
-    weeks = tuple(_week(series, t, c) for t in range(first, last + 1))
-    return DetectionResult("bayes", dataclasses.asdict(c), weeks)
+    return DetectionResult("bayes", dataclasses.asdict(c), _weeks(series, first, last, c))
