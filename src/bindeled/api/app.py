@@ -31,7 +31,7 @@ from ..fhir.outcome import from_error, operation_outcome
 from ..fhir.validation import Validator
 from ..logs import request_id_var
 from ..messaging.hub.register_rules import endpoint_register_rule
-from ..overview.address_mask import AddressProtectionMask
+from ..overview.address_mask import AddressProtectionMask, AddressSearchHide
 from ..overview.rules import overview_write_rules
 from ..security import (
     Gate,
@@ -80,6 +80,7 @@ def build_services(settings: Settings) -> Services:
     repo.write_rules.append(endpoint_register_rule)
     repo.write_rules.append(redact_other_writes)  # Subscriptions keep their header secrets out of the store
     repo.read_masks.append(AddressProtectionMask(repo))
+    repo.search_hides.append(AddressSearchHide(repo))
     issuer = LocalIssuer(Path(settings.data_dir), DEV_ISSUER, DEV_AUDIENCE) if settings.dev else None
     tokens = token_service(settings) or client_token_service(settings)
     gate = build_gate(settings, store, issuer, tokens) if settings.enforce_security else None

@@ -71,6 +71,11 @@ class WriteResult:
     """False when a conditional create found an existing match and nothing was written."""
 
 
+SearchHide = Callable[[Guard, SearchRequest, Sequence[StoredResource]], Awaitable[Sequence[StoredResource]]]
+"""A rule on searches (``Repository.search_hides``): the matches the caller may not learn matched *this* search
+(e.g. a protected address matched by an address search). Runs while pages are filled, so a page stays full."""
+
+
 class Repository:
     """FHIR interactions over a :class:`~bindeled.store.base.Store`."""
 
@@ -87,6 +92,8 @@ class Repository:
         """Business rules every write passes (create, update, patch, delete; REST and transactions alike)."""
         self.read_masks: list[ReadMask] = []
         """Masks on what reads, history, searches and ``$everything`` return (not on reads inside writes)."""
+        self.search_hides: list[SearchHide] = []
+        """Rules that leave matches out of a search's results because the match itself would tell too much."""
 
     async def _masked(self, guard: Guard, items: Sequence[StoredResource]) -> list[StoredResource]:
         """The items after every read mask, in order."""
@@ -194,14 +201,27 @@ class Repository:
             resource_type, params, self.definitions, strict=strict, compartment=compartment, base_url=self.base_url
         )
         scope = await guard.allow_probes() if any(isinstance(c, Chain | Has) for c in request.conditions) else None
-        keep = None if guard.may_count() else functools.partial(guard.visible, "search", record=False)
+        await self._hidden(guard, request, [])  # a rule may refuse the search itself, whatever it would find
+        keep = None if guard.may_count() else functools.partial(self._kept, guard, request)
         result = await search(self.store, request, scope=scope, keep=keep)
+        resources = await guard.visible("search", await self._hidden(guard, request, result.resources))
         return request, replace(
             result,
-            resources=tuple(await self._masked(guard, await guard.visible("search", result.resources))),
+            resources=tuple(await self._masked(guard, resources)),
             included=tuple(await self._masked(guard, await guard.visible("search", result.included))),
             total=result.total if guard.may_count() else None,
         )
+
+    async def _hidden(
+        self, guard: Guard, request: SearchRequest, items: Sequence[StoredResource]
+    ) -> list[StoredResource]:
+        for hide in self.search_hides:
+            items = await hide(guard, request, items)
+        return list(items)
+
+    async def _kept(self, guard: Guard, request: SearchRequest, items: list[StoredResource]) -> list[StoredResource]:
+        """What of a fetched page counts as a match for this caller (pages are filled past the rest)."""
+        return await self._hidden(guard, request, await guard.visible("search", items, record=False))
 
     async def everything(self, compartment: str, id: str, types: tuple[str, ...] | None = None) -> list[StoredResource]:
         """``$everything``: the compartment owner, its members and what they refer to."""
@@ -421,6 +441,7 @@ class Repository:
         guard = current_guard()
         await guard.allow("search", resource_type)
         scope = await guard.allow_probes() if any(isinstance(c, Chain | Has) for c in request.conditions) else None
+        await self._hidden(guard, request, [])  # a rule may refuse the search itself, whatever it would find
         result = await search(self.store, request, tx=tx, scope=scope)
         return await guard.visible("search", result.resources)
 

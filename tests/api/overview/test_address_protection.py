@@ -77,3 +77,30 @@ def test_unprotected_citizens_are_not_masked(server: LiveServer, client: httpx.C
     with as_user(server, "nurse", units.other_home_care, "ESP_STAMKORT") as elsewhere:
         shown = elsewhere.get(f"/Patient/{patient}").json()
     assert shown["address"][0]["line"] == ["Testvej 1"] and "security" not in shown.get("meta", {})
+
+
+def _ids(response: httpx.Response) -> set[str]:
+    assert response.status_code == 200, response.text
+    return {p["id"] for p in _patients(response.json())}
+
+
+def test_a_search_on_the_address_does_not_find_whom_it_would_mask(server: LiveServer, client: httpx.Client) -> None:
+    units = make_units(client)
+    protected, plain = make_patient(client, units, protected=True), make_patient(client, units)
+    by_address = {"address-city": "Odense C", "_id": f"{protected},{plain}"}
+    with as_user(server, "nurse", units.other_home_care, "ESP_STAMKORT") as elsewhere:
+        assert _ids(elsewhere.get("/Patient", params=by_address)) == {plain}
+        assert _ids(elsewhere.get("/Patient", params={**by_address, "_count": "1"})) == {plain}  # the page is full
+        sorted_by = {"_id": f"{protected},{plain}", "_sort": "address"}
+        assert _ids(elsewhere.get("/Patient", params=sorted_by)) == {plain}
+        assert _ids(elsewhere.get("/Patient", params={"_id": protected})) == {protected}  # found otherwise, masked
+    with as_user(server, "nurse", units.other_home_care, "ESP_APPOINTMENTS") as elsewhere:
+        chained = elsewhere.get("/Appointment", params={"patient.address-city": "Odense C"})
+        assert chained.status_code == 403
+        assert chained.json()["issue"][0]["details"]["coding"][0]["code"] == "address_search_protected"
+        through_practitioner = elsewhere.get("/Appointment", params={"practitioner.address-city": "Odense C"})
+        assert through_practitioner.status_code == 200, through_practitioner.text
+    with as_user(server, "nurse", units.home_care, "ESP_STAMKORT") as own_municipality:
+        assert _ids(own_municipality.get("/Patient", params=by_address)) == {protected, plain}
+    assert _ids(client.get("/Patient", params=by_address)) == {protected, plain}  # the administrator
+    assert client.get("/Appointment", params={"patient.address-city": "Odense C"}).status_code == 200

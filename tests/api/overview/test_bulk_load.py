@@ -111,6 +111,7 @@ def test_bulk_load_answers_as_the_normal_write_path(server: LiveServer, client: 
     asyncio.run(_write_both(server, normal, _copy_with_other_ids(normal)))
 
     stamp = now.isoformat().replace("+00:00", "Z")
+    found_any = dict.fromkeys(q for q in QUERIES if "Appointment" in q or "$everything" in q)
     with as_user(server, "gp", units.practice, "SJ_READ") as gp:
         for group in groups:
             patient = str(group[0]["id"])
@@ -118,9 +119,11 @@ def test_bulk_load_answers_as_the_normal_write_path(server: LiveServer, client: 
                 a = client.get(query.format(p=patient, now=stamp))
                 b = client.get(query.format(p=patient + SUFFIX, now=stamp))
                 assert a.status_code == b.status_code == 200, (query, a.text, b.text)
-                if "Appointment" in query or "$everything" in query:
-                    assert a.json().get("entry"), query
+                if query in found_any:
+                    found_any[query] = found_any[query] or bool(a.json().get("entry"))
                 assert _normalised(a.json(), ids, of_bulk=False) == _normalised(b.json(), ids, of_bulk=True), query
             a, b = gp.get(f"/Patient/{patient}/$overview"), gp.get(f"/Patient/{patient}{SUFFIX}/$overview")
             assert a.status_code == b.status_code == 200, (a.text, b.text)
             assert _normalised(a.json(), ids, of_bulk=False) == _normalised(b.json(), ids, of_bulk=True)
+    # One citizen's random appointments may all lie in the past; six citizens' together never do in practice.
+    assert all(found_any.values()), found_any
