@@ -20,7 +20,7 @@ import msgspec
 
 from ..fhir.jsonio import Resource
 from ..store.base import Store, Transaction
-from ._sql import chunks, values_clause
+from ..store.sql_params import chunks, values_clause
 from .audit import GENESIS_HASH, AuditRecord, ChainState, format_instant, link
 from .minlog import MinLogEntry
 from .pending import PendingAccess, write_pending

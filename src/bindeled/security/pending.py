@@ -20,7 +20,7 @@ from typing import Any, Literal
 import msgspec
 
 from ..store.base import Store, Transaction
-from ._sql import chunks, values_clause
+from ..store.sql_params import chunks, values_clause
 from .audit import format_instant
 from .principal import Principal
 

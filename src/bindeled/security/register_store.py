@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from ..store.base import Store, Transaction
-from ._sql import chunks, values_clause
+from ..store.sql_params import chunks, values_clause
 from .audit import format_instant
 from .authorisation_import import COUNTING_STATUSES, AuthorisationRow, to_authorisation
 from .clients import RegisteredClient

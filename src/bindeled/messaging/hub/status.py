@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from ...store.base import Store, Transaction
+from ...store.sql_params import chunks, values_clause
 from ..messages import GLN_SYSTEM
 
 __all__ = ["HOP_SYSTEM", "Hop", "HopRecord", "message_status", "record_hop", "record_hops"]
@@ -159,20 +160,14 @@ def _row(record: HopRecord) -> tuple[object, ...]:
     )
 
 
-_ROWS_PER_STATEMENT = 500
-"""7 parameters a row: well below the parameter limits of SQLite (32,766) and PostgreSQL (32,767)."""
-
-
-def _insert_sql(rows: int) -> str:
-    groups = ", ".join("(" + ", ".join(f"${7 * r + c}" for c in range(1, 8)) + ")" for r in range(rows))
-    return f"INSERT INTO hub_hop (message_id, hop, at, message_type, sender_gln, receiver_gln, body) VALUES {groups}"
+_INSERT = "INSERT INTO hub_hop (message_id, hop, at, message_type, sender_gln, receiver_gln, body) VALUES "
 
 
 async def record_hops(tx: Transaction, records: Sequence[HopRecord]) -> None:
-    """Record several hops in one statement (one round trip to the database), in the order given."""
-    for start in range(0, len(records), _ROWS_PER_STATEMENT):
-        chunk = records[start : start + _ROWS_PER_STATEMENT]
-        await tx.fetch_all(_insert_sql(len(chunk)), [value for record in chunk for value in _row(record)])
+    """Record several hops in one statement per chunk (few round trips to the database), in the order given."""
+    for chunk in chunks(records):
+        params = [value for record in chunk for value in _row(record)]
+        await tx.fetch_all(_INSERT + values_clause(len(chunk), 7), params)
 
 
 async def message_status(store: Store, message_id: str) -> list[dict[str, Any]]:

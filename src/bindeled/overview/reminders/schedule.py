@@ -19,6 +19,7 @@ from typing import Any
 
 from ...fhir.jsonio import Resource
 from ...store.base import Store, StoredResource, Transaction, run_transaction
+from ...store.sql_params import placeholders
 from .message import reminder_text, wanted_references
 from .model import instant
 
@@ -102,10 +103,6 @@ async def _read(tx: Transaction, reference: str | None) -> Resource | None:
     return None if found is None or found.deleted else found.resource()
 
 
-def _placeholders(count: int, first: int = 1) -> str:
-    return ", ".join(f"${i}" for i in range(first, first + count))
-
-
 _ANYTHING = "SELECT 1 FROM reminder_subscription UNION ALL SELECT 1 FROM reminder WHERE state = 'pending' LIMIT 1"
 
 
@@ -126,7 +123,7 @@ async def affected(store: Store, appointment_ids: Sequence[str]) -> list[str]:
 
 
 async def _with_pending(store: Store, ids: Sequence[str]) -> set[str]:
-    marks = _placeholders(len(ids))
+    marks = placeholders(len(ids))
     sql = f"SELECT DISTINCT appointment_id FROM reminder WHERE state = 'pending' AND appointment_id IN ({marks})"
     return {str(row[0]) for row in await store.fetch_all(sql, tuple(ids))}
 
@@ -134,6 +131,6 @@ async def _with_pending(store: Store, ids: Sequence[str]) -> set[str]:
 async def _subscribed(store: Store, patients: Sequence[str]) -> set[str]:
     if not patients:
         return set()
-    sql = f"SELECT patient_id FROM reminder_subscription WHERE patient_id IN ({_placeholders(len(patients))})"
+    sql = f"SELECT patient_id FROM reminder_subscription WHERE patient_id IN ({placeholders(len(patients))})"
     rows: list[tuple[Any, ...]] = await store.fetch_all(sql, tuple(patients))
     return {str(row[0]) for row in rows}

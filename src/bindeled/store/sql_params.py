@@ -1,4 +1,6 @@
-"""Multi-row statements for the security tables: fewer round trips to the database per batch."""
+"""Numbered parameters (``$1, $2``) for hand-written SQL; both stores bind them by number.
+
+Multi-row statements cut the round trips to the database per batch."""
 
 from __future__ import annotations
 
@@ -6,12 +8,17 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import TypeVar
 
-__all__ = ["ROWS_PER_STATEMENT", "chunks", "values_clause"]
+__all__ = ["ROWS_PER_STATEMENT", "chunks", "placeholders", "values_clause"]
 
 T = TypeVar("T")
 
 ROWS_PER_STATEMENT = 100
 """Rows per multi-row INSERT: a few hundred parameters, far inside SQLite's and PostgreSQL's limits."""
+
+
+def placeholders(count: int, first: int = 1) -> str:
+    """``$first, …`` for ``count`` parameters (an ``IN (…)`` list)."""
+    return ", ".join(f"${i}" for i in range(first, first + count))
 
 
 @lru_cache(maxsize=256)
