@@ -89,18 +89,7 @@ def searchset_bundle(
             )
     if outcome is not None:
         entries.append({"resource": outcome, "search": {"mode": "outcome"}})
-    bundle: Resource = {
-        "resourceType": "Bundle",
-        "id": str(uuid.uuid4()),
-        "meta": {"lastUpdated": instant(datetime.now(UTC))},
-        "type": "searchset",
-    }
-    if total is not None:
-        bundle["total"] = total
-    bundle["link"] = links
-    if entries:
-        bundle["entry"] = entries
-    return bundle
+    return _bundle("searchset", total, links, entries)
 
 
 def history_bundle(
@@ -126,11 +115,16 @@ def history_bundle(
             "lastModified": instant(stored.last_updated),
         }
         entries.append(entry)
+    return _bundle("history", total, links, entries)
+
+
+def _bundle(kind: str, total: int | None, links: list[Resource], entries: list[Resource]) -> Resource:
+    """A new Bundle of ``kind`` with its total, links and entries (``entry`` left out when there are none)."""
     bundle: Resource = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "meta": {"lastUpdated": instant(datetime.now(UTC))},
-        "type": "history",
+        "type": kind,
     }
     if total is not None:
         bundle["total"] = total

@@ -7,14 +7,15 @@ They are entered in list order after the store opens and left in reverse order b
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .services import Services
 
-__all__ = ["Worker", "running_workers", "workers"]
+__all__ = ["Worker", "background_task", "running_workers", "workers"]
 
 Worker = Callable[["Services"], AbstractAsyncContextManager[None]]
 
@@ -50,3 +51,15 @@ async def running_workers(services: Services) -> AsyncIterator[None]:
         for worker in workers():
             await stack.enter_async_context(worker(services))
         yield
+
+
+@asynccontextmanager
+async def background_task(work: Coroutine[Any, Any, None], name: str) -> AsyncIterator[None]:
+    """Run ``work`` as a task while the block runs; cancel it and wait for it to end when the block is left."""
+    task = asyncio.create_task(work, name=name)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

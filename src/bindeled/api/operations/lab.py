@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,6 +46,7 @@ from ...security.errors import AccessRefused
 from ...security.guard import current_principal, require_operator
 from ..rendering import fhir_response, read_body, read_resource
 from ..services import services
+from ..workers import background_task
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -73,13 +73,9 @@ async def file_intake_worker(svc: Services) -> AsyncIterator[None]:
     if not folder:
         yield
         return
-    task = asyncio.create_task(_watch(Path(folder), StoreSink(svc.repo), svc.settings.lab_intake_poll_seconds))
-    try:
+    watch = _watch(Path(folder), StoreSink(svc.repo), svc.settings.lab_intake_poll_seconds)
+    async with background_task(watch, "lab-file-intake"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def _watch(folder: Path, sink: StoreSink, every: float) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from ...security.register_store import RegisterStore
 from ...store.base import utc_now
 from ..rendering import read_body
 from ..services import Services, services
+from ..workers import background_task
 
 __all__ = [
     "audit_writer",
@@ -255,13 +256,8 @@ async def register_refresher(svc: Services) -> AsyncIterator[None]:
             except Exception:
                 log.exception("refreshing the security registers failed; the last snapshot stays in force")
 
-    task = asyncio.create_task(loop(), name="register-refresher")
-    try:
+    async with background_task(loop(), "register-refresher"):
         yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
 
 
 @asynccontextmanager
