@@ -33,12 +33,16 @@ def page_links(
     has_more: bool,
     *,
     cursors: tuple[str | None, str | None] | None = None,
+    filled: bool = False,
+    next_offset: int | None = None,
 ) -> list[Resource]:
     """``self``, ``first``, ``previous`` and ``next`` links.
 
     With ``cursors`` (a search: the tokens of the previous and the next page, None where there is
     none) the links page by sort position, so they stay right while resources are written; without
-    (a history, which is anchored by ``_at``/``_since``) they page by offset.
+    (a history, which is anchored by ``_at``/``_since``) they page by offset. A page ``filled`` past hidden
+    versions links ``next`` to ``next_offset`` (None: no next page) and has no ``previous``: where that
+    page began is not known without reading back.
     """
     kept = [(k, v) for k, v in params if k not in ("_offset", "_count", CURSOR_PARAM)]
 
@@ -60,6 +64,10 @@ def page_links(
         {"relation": "self", "url": url([("_offset", str(offset))])},
         {"relation": "first", "url": url([("_offset", "0")])},
     ]
+    if filled:
+        if next_offset is not None:
+            links.append({"relation": "next", "url": url([("_offset", str(next_offset))])})
+        return links
     if offset > 0:
         links.append({"relation": "previous", "url": url([("_offset", str(max(0, offset - count)))])})
     if has_more or (total is not None and offset + count < total):

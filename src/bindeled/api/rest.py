@@ -322,10 +322,15 @@ async def history(request: Request) -> Response:
 
 async def history_resource(svc: Services, base: str, request: Request, type_: str | None, id_: str | None) -> Resource:
     query, params = _history_query(request, type_, id_)
-    versions, total = await svc.repo.history(query)
+    page = await svc.repo.history_page(query)
     path = "/".join(p for p in (type_, id_) if p) + ("/_history" if type_ else "_history")
-    links = page_links(base, path, params, query.offset, query.count, total, False)
-    return history_bundle(base, versions, total, links)
+    if page.total is not None:
+        links = page_links(base, path, params, query.offset, query.count, page.total, False)
+    else:  # filled past hidden versions: the next page starts where this one stopped reading
+        links = page_links(
+            base, path, params, query.offset, query.count, None, False, filled=True, next_offset=page.next_offset
+        )
+    return history_bundle(base, page.versions, page.total, links)
 
 
 # -- system level --------------------------------------------------------------------------------

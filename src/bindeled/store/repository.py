@@ -32,7 +32,12 @@ from .search.custom import load_search_parameters, registration_key, sync_search
 from .search.everything import everything
 from .search.reindex import ReindexResult, reindex
 
-__all__ = ["PendingWrite", "ReadMask", "Repository", "WriteResult", "WriteRule"]
+__all__ = ["HistoryPage", "PendingWrite", "ReadMask", "Repository", "WriteResult", "WriteRule"]
+
+HISTORY_BATCH = 100
+"""Versions read per round while a history page is filled past hidden ones."""
+HISTORY_MAX_ROUNDS = 50
+"""Rounds one history request may read before it answers with what it found and a link onward."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,17 @@ write, return a changed resource to store instead of ``after``, or None to let i
 ReadMask = Callable[[Guard, Sequence[StoredResource]], Awaitable[Sequence[StoredResource]]]
 """A mask on reads (``Repository.read_masks``): returns the items as the request's guard may see them, e.g. with
 a protected citizen's address replaced. Runs after the gate; the stored data is never changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page of a history interaction."""
+
+    versions: list[StoredResource]
+    total: int | None
+    """None when the caller may not learn counts."""
+    next_offset: int | None
+    """Where the next page starts when it is not simply ``offset + count`` (a page filled past hidden versions)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +183,16 @@ class Repository:
 
     async def history(self, query: HistoryQuery) -> tuple[list[StoredResource], int | None]:
         """Versions newest first, and their total (None when the guard may not reveal counts)."""
+        page = await self.history_page(query)
+        return page.versions, page.total
+
+    async def history_page(self, query: HistoryQuery) -> HistoryPage:
+        """A page of versions newest first, filled past versions the caller may not see.
+
+        For a caller who sees everything the page is the store's page. For anyone else hidden versions
+        are skipped and further versions read until the page is full, so a short page never tells that
+        something was left out; ``next_offset`` is then the store position of the next visible version.
+        """
         guard = current_guard()
         if query.resource_type is not None:
             self.check_type(query.resource_type)
@@ -176,9 +202,30 @@ class Repository:
             assert query.resource_type is not None
             if await self.store.read(query.resource_type, query.id) is None:
                 raise NotFound(f"{query.resource_type}/{query.id} is not known")
-        versions = await self._masked(guard, await guard.visible("history", await self.store.history(query)))
-        total = await self.store.history_count(query) if guard.may_count() else None
-        return versions, total
+        if guard.may_count():
+            versions = await guard.visible("history", await self.store.history(query))
+            return HistoryPage(await self._masked(guard, versions), await self.store.history_count(query), None)
+        chosen, next_offset = await self._filled_history(guard, query)
+        versions = await guard.visible("history", chosen)  # records the reads of what is shown
+        return HistoryPage(await self._masked(guard, versions), None, next_offset)
+
+    async def _filled_history(self, guard: Guard, query: HistoryQuery) -> tuple[list[StoredResource], int | None]:
+        """Up to ``query.count`` visible versions from ``query.offset`` on, and where the next visible one lies."""
+        chosen: list[StoredResource] = []
+        position, batch_size = query.offset, max(query.count + 1, HISTORY_BATCH)
+        for _round in range(HISTORY_MAX_ROUNDS):
+            batch = await self.store.history(replace(query, offset=position, count=batch_size))
+            seen = {id(item) for item in await guard.visible("history", batch, record=False)}
+            for index, item in enumerate(batch):
+                if id(item) not in seen:
+                    continue
+                if len(chosen) == query.count:
+                    return chosen, position + index
+                chosen.append(item)
+            if len(batch) < batch_size:
+                return chosen, None
+            position += len(batch)
+        return chosen, position  # looked far enough for one request: the next page goes on from here
 
     async def search(
         self,

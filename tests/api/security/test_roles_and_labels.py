@@ -138,3 +138,39 @@ def test_surveillance_and_administrators_see_refused_display_results(
         found = epi.get("/Observation", params={"subject": f"Patient/{labelled['patient']}"}).json()
     assert _ids(found) == {labelled["refused"], labelled["shown"]}
     assert client.get(f"/Observation/{labelled['refused']}").status_code == 200
+
+
+def test_history_pages_are_full_although_versions_are_hidden(server: LiveServer, client: httpx.Client) -> None:
+    """Versions refused for display are skipped and the page filled from older ones, so no page is short."""
+    patient = client.post(
+        "/Patient", json={"resourceType": "Patient", "identifier": [{"system": CPR, "value": CITIZEN2}]}, headers=JSON
+    ).json()
+    base = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": f"lab-{uuid.uuid4().hex[:8]}"},
+        "subject": {"reference": f"Patient/{patient['id']}"},
+    }
+    refused_in = [False, True, True, False, False, True, False]  # versions 1..7, oldest first
+    made = client.post("/Observation", json=base, headers=JSON).json()
+    for version, refused in enumerate(refused_in[1:], start=2):
+        body = {**base, "id": made["id"], "valueString": f"v{version}"}
+        if refused:
+            body["meta"] = {"security": [REFUSED_DISPLAY]}
+        assert client.put(f"/Observation/{made['id']}", json=body, headers=JSON).status_code == 200
+    shown = [str(v) for v in range(len(refused_in), 0, -1) if not refused_in[v - 1]]  # newest first: 7, 5, 4, 1
+
+    with _as(server, "gp", "SJ_READ") as gp:
+        pages, url = [], f"/Observation/{made['id']}/_history?_count=2"
+        while url:
+            page = gp.get(url).json()
+            assert "total" not in page
+            pages.append([e["resource"]["meta"]["versionId"] for e in page.get("entry", [])])
+            following = [link["url"] for link in page["link"] if link["relation"] == "next"]
+            url = following[0] if following else ""
+            assert len(pages) < 10
+    assert pages == [shown[:2], shown[2:]]
+
+    admin_pages = client.get(f"/Observation/{made['id']}/_history", params={"_count": "2"}).json()
+    assert admin_pages["total"] == len(refused_in)
+    assert len(admin_pages["entry"]) == 2
