@@ -131,6 +131,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     registers_refresh_seconds: float = 5.0
     """How often a server looks for register changes made by other processes (0: only after its own writes)."""
 
+    citizen_cache_follow_seconds: float = 1.0
+    """How often a server forgets the Patients other processes wrote from its Patient → CPR cache (0: never)."""
+
     overview_legal_bases: tuple[str, ...] = ("SEL-79a", "SEL-83", "SEL-83a", "SEL-84", "SEL-86")
     """Legal bases a municipal appointment may give (codes of ``https://bindeled.dk/fhir/CodeSystem/legal-basis``)."""
 
@@ -249,6 +252,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise ValueError("audit_write_behind_ms must be >= 0 and audit_queue_limit >= 1")
         if self.registers_refresh_seconds < 0:
             raise ValueError("registers_refresh_seconds must be >= 0")
+        if self.citizen_cache_follow_seconds < 0:
+            raise ValueError("citizen_cache_follow_seconds must be >= 0")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
         if self.reminder_sender not in ("file", "http") or (

@@ -25,9 +25,10 @@ def workers() -> list[Worker]:
     from ..messaging.delivery.service import delivery_worker
 
     found: list[Worker] = []
-    from .operations.registers import audit_writer, register_refresher, stored_clients
+    from .operations.registers import audit_writer, citizen_cache_follower, register_refresher, stored_clients
 
-    found += [audit_writer, stored_clients, register_refresher]  # the audit writer stops last: it writes the others'
+    # The audit writer stops last: it writes the others' records.
+    found += [audit_writer, stored_clients, register_refresher, citizen_cache_follower]
     found.append(delivery_worker)
     from .operations.lab import file_intake_worker, mllp_worker
 

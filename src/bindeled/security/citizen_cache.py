@@ -15,11 +15,9 @@ changed would otherwise be judged under the old citizen's blocks), so:
 * every entry is dropped after :attr:`CitizenCache.max_age` seconds whatever happened: the backstop
   for writes this process cannot see.
 
-**Several processes.** Today ``bindeled serve`` is one process. Processes sharing one database do
-not see each other's writes; they would need a signal per Patient write — PostgreSQL ``LISTEN/NOTIFY``
-from a trigger on ``resources`` rows of type Patient, or a NATS subject the repository publishes to
-— whose handler calls :meth:`CitizenCache.forget`. Until then ``max_age`` bounds how long another
-process's change can go unseen (set ``size=0`` to turn the cache off for such a deployment).
+**Several processes.** Processes sharing one database do not see each other's writes, so each server
+follows the Patient versions written lately (:mod:`.citizen_cache_follow`, every
+``citizen_cache_follow_seconds``) and forgets them; ``max_age`` stays as the backstop.
 """
 
 from __future__ import annotations
@@ -86,6 +84,11 @@ class CitizenCache:
         self._unsettled[ref] = now + self.settle_seconds
         if len(self._unsettled) > _PRUNE_UNSETTLED:
             self._unsettled = {r: t for r, t in self._unsettled.items() if t > now}
+
+    def forget_all(self) -> None:
+        """Too many Patients were written elsewhere to name them: drop everything (reads fill it again)."""
+        self.generation += 1
+        self._entries.clear()
 
     async def write_rule(self, pending: PendingWrite) -> Resource | None:
         """A repository write rule (``Repository.write_rules``): forget a Patient before it is written."""

@@ -40,6 +40,7 @@ from ...config import Settings
 from ...errors import InvalidRequest, NotFound
 from ...security.audit_queue import WriteBehindAuditSink, settle
 from ...security.authorisation_import import parse_snapshot
+from ...security.citizen_cache_follow import PatientWriteFollower
 from ...security.devissuer import LocalIssuer
 from ...security.guard import require_admin, require_operator
 from ...security.pending import PendingStore, Status
@@ -53,6 +54,7 @@ from ..workers import background_task
 __all__ = [
     "audit_writer",
     "authorisation_lookup",
+    "citizen_cache_follower",
     "client_token_service",
     "import_authorisations",
     "pending_list",
@@ -257,6 +259,27 @@ async def register_refresher(svc: Services) -> AsyncIterator[None]:
                 log.exception("refreshing the security registers failed; the last snapshot stays in force")
 
     async with background_task(loop(), "register-refresher"):
+        yield
+
+
+@asynccontextmanager
+async def citizen_cache_follower(svc: Services) -> AsyncIterator[None]:
+    """The server worker that forgets Patients other processes wrote (``citizen_cache_follow_seconds``)."""
+    interval = svc.settings.citizen_cache_follow_seconds
+    if interval <= 0 or svc.gate is None:
+        yield
+        return
+    follower = PatientWriteFollower(svc.store, svc.gate.citizens)
+
+    async def loop() -> None:
+        while True:
+            try:
+                await follower.poll()
+            except Exception:
+                log.exception("following Patient writes failed; cached CPR numbers expire after their maximum age")
+            await asyncio.sleep(interval)
+
+    async with background_task(loop(), "citizen-cache-follower"):
         yield
 
 
