@@ -283,23 +283,26 @@ def theta_ml(
         return float(np.sum(values if weights is None else weights * values))
 
     n = float(y.shape[0]) if weights is None else float(np.sum(weights))
-    t0 = n / total((y / mu - 1.0) ** 2)
     eps = _DBL_EPS**0.25
     it = 0
     delta = 1.0
-    while True:
-        it += 1
-        if not (it < limit and abs(delta) > eps):
-            break
-        t0 = abs(t0)
-        mu_t0 = mu + t0
-        ratio = (y + t0) / mu_t0
-        score = total(
-            special.digamma(t0 + counts)[where] - special.digamma(t0) + np.log(t0) + 1 - np.log(mu_t0) - ratio
-        )
-        info = total(-_trigamma(t0 + counts)[where] + _trigamma(t0) - 1 / t0 + 2 / mu_t0 - (y + t0) / mu_t0**2)
-        delta = score / info
-        t0 = t0 + delta
+    # IEEE arithmetic throughout, as in R: a perfect fit gives t0 = inf and then NaN, which ends
+    # the loop (R stops with an error there; glm_nb then finds no valid fit) instead of raising.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        t0 = float(np.divide(n, total((y / mu - 1.0) ** 2)))
+        while True:
+            it += 1
+            if not (it < limit and abs(delta) > eps):
+                break
+            t0 = abs(t0)
+            mu_t0 = mu + t0
+            ratio = (y + t0) / mu_t0
+            score = total(
+                special.digamma(t0 + counts)[where] - special.digamma(t0) + np.log(t0) + 1 - np.log(mu_t0) - ratio
+            )
+            info = total(-_trigamma(t0 + counts)[where] + _trigamma(t0) - 1 / t0 + 2 / mu_t0 - (y + t0) / mu_t0**2)
+            delta = float(np.divide(score, info))
+            t0 = t0 + delta
     return max(t0, 0.0)
 
 
@@ -316,13 +319,47 @@ def _nb_loglik(th: float, mu: Array, y: Array, w: Array) -> float:
 
 
 def glm_nb(x: Array, y: Array) -> tuple[GlmFit, float] | None:
-    """``MASS::glm.nb``: alternate a negative binomial GLM fit and ``theta.ml`` until stable."""
+    """``MASS::glm.nb``: alternate a negative binomial GLM fit and ``theta.ml`` until stable.
+
+    Compiled (``_glm_nb_compiled``) on the common path; a fit that leaves it (near-aliased
+    design, step halving, degenerate θ) is redone by ``glm_nb_numpy``, which handles those as R."""
+    from . import _glm_nb_compiled as _nb  # numba loads only when glm.nb runs
+
+    distinct = np.unique(y, return_inverse=True)
+    xc = np.ascontiguousarray(x, dtype=np.float64)
+    yc = np.ascontiguousarray(y, dtype=np.float64)
+    counts = np.ascontiguousarray(distinct[0], dtype=np.float64)
+    status, coef, eta, w, r, converged, theta = _nb.glm_nb(xc, yc, counts, distinct[1].astype(np.intp))
+    if status != _nb.OK:
+        return glm_nb_numpy(x, y, distinct)
+    mu = _exp_floor(eta)
+    rinv, _ = lapack.dtrtri(r, lower=0)
+    fit = GlmFit(
+        coefficients=coef,
+        kept=np.ones(x.shape[1], dtype=bool),
+        fitted=mu,
+        working_weights=w**2,
+        working_residuals=(y - mu) / mu,
+        cov_unscaled=rinv @ rinv.T,
+        df_residual=y.shape[0] - x.shape[1],
+        converged=bool(converged),
+        y=y,
+        prior_weights=np.ones(y.shape[0]),
+    )
+    return fit, float(theta)
+
+
+def glm_nb_numpy(
+    x: Array, y: Array, distinct: tuple[Array, NDArray[np.intp]] | None = None
+) -> tuple[GlmFit, float] | None:
+    """``glm_nb`` in NumPy, with R's QR rank rule and step halving: the reference path."""
     w = np.ones(y.shape[0])
     fit = glm_fit(x, y, poisson_family("poisson"))
     if fit is None:
         return None
     mu = fit.fitted
-    distinct = np.unique(y, return_inverse=True)
+    if distinct is None:
+        distinct = np.unique(y, return_inverse=True)
     th = theta_ml(y, mu, distinct=distinct)
     d1 = np.sqrt(2.0 * max(1, fit.df_residual))
     d2 = delta = 1.0

@@ -11,22 +11,14 @@ microseconds. Sums run in index order, as in R's C code.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from ._jit import compiled as _compiled
+
 Array = NDArray[np.float64]
-_F = TypeVar("_F", bound=Callable[..., Any])
 _NEG = -1e99
-
-
-def _compiled(func: _F) -> _F:
-    """``numba.njit`` with an on-disk cache and IEEE division (x/0 is inf or NaN, as in C), typed so
-    that callers keep the signature."""
-    return cast(_F, numba.njit(cache=True, nogil=True, error_model="numpy")(func))
 
 
 @_compiled
