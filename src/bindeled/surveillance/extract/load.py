@@ -10,7 +10,7 @@ import polars as pl
 
 from bindeled.errors import InvalidRequest
 from bindeled.surveillance.extract import layout
-from bindeled.surveillance.haiba.frames import HaibaData
+from bindeled.surveillance.haiba.frames import HaibaData, latest_rows
 
 __all__ = ["Extract", "load_extract"]
 
@@ -30,7 +30,7 @@ def _known(frame: pl.LazyFrame, cutoff: datetime) -> pl.LazyFrame:
 
 
 def _latest(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    return frame.filter(pl.col("received_at") == pl.col("received_at").max().over(keys))
+    return frame.filter(pl.map_batches([*keys, "received_at"], latest_rows, return_dtype=pl.Boolean))
 
 
 def _lab(folder: Path, cutoff: datetime) -> pl.LazyFrame:

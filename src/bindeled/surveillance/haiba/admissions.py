@@ -11,15 +11,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from bindeled.errors import Unprocessable
+from bindeled.surveillance.haiba._kernels import timeline
 from bindeled.surveillance.haiba.definition import Bound, InfectionRule
 from bindeled.surveillance.haiba.sorted_groups import cum_max_in_group, shift_in_group
 
-__all__ = ["edge", "merge_contacts", "segments", "windows"]
+__all__ = ["edge", "instants", "merge_contacts", "segments", "windows"]
 
 _UNIT = ("contact_id", "hospital", "department", "region")
+
+
+def instants(epoch_us: NDArray[np.int64]) -> pl.Series:
+    """Epoch microseconds as UTC instants."""
+    return pl.Series(epoch_us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
 def _close_open_ends(frame: pl.DataFrame, open_end: datetime, name: str) -> pl.DataFrame:
@@ -49,39 +57,30 @@ def merge_contacts(contacts: pl.DataFrame, *, gap: timedelta, open_end: datetime
 
 
 def _clip_stays(stays: pl.DataFrame, admissions: pl.DataFrame, open_end: datetime) -> pl.DataFrame:
-    stays = _close_open_ends(stays, open_end, "stays")
-    joined = stays.join(admissions, on="patient", suffix="_adm")
+    """Stays cut to each admission they overlap (touching counts), sorted by (admission, start, stay_id)."""
+    stays = _close_open_ends(stays, open_end, "stays").with_row_index("_row")
+    joined = stays.select("_row", "patient", "start", "end").join(
+        admissions.select("admission", "patient", start_adm="start", end_adm="end"), on="patient"
+    )
     joined = joined.filter((pl.col("start") <= pl.col("end_adm")) & (pl.col("end") >= pl.col("start_adm")))
-    return joined.select(
+    clipped = joined.select(
         "admission",
-        "stay_id",
-        "ward",
+        "_row",
         pl.max_horizontal("start", "start_adm").alias("start"),
         pl.min_horizontal("end", "end_adm").alias("end"),
     )
+    named = clipped.with_columns(stays.select("stay_id", "ward")[clipped["_row"]].get_columns())
+    return named.drop("_row").sort("admission", "start", "stay_id")
 
 
-def _elementary(contacts: pl.DataFrame, stays: pl.DataFrame, admissions: pl.DataFrame) -> pl.DataFrame:
-    points = pl.concat(
-        [frame.select("admission", pl.col(col).alias("t")) for frame in (contacts, stays) for col in ("start", "end")]
-    )
-    points = points.sort("admission", "t")
-    same = pl.col("admission") == pl.col("admission").shift(1)
-    points = points.filter(~(same & (pl.col("t") == pl.col("t").shift(1))).fill_null(value=False))
-    next_same = pl.col("admission") == pl.col("admission").shift(-1)
-    alone = ~same.fill_null(value=False) & ~next_same.fill_null(value=False)
-    points = points.with_columns(seg_end=pl.when(next_same).then(pl.col("t").shift(-1))).filter(
-        pl.col("seg_end").is_not_null() | alone
-    )
-    seg = points.select("admission", pl.col("t").alias("seg_start"), pl.col("seg_end").fill_null(pl.col("t")))
-    return seg.join(admissions.select("admission", "patient"), on="admission")
+def _offsets(keys: pl.Series, admissions: pl.Series) -> NDArray[np.int64]:
+    """Each admission's first row in ``keys`` (sorted), and the end."""
+    bounds = np.searchsorted(keys.to_numpy(), admissions.to_numpy(), side="left")
+    return np.append(bounds, keys.len()).astype(np.int64)
 
 
-def _pick(candidates: pl.DataFrame, start: str, tie: str) -> pl.DataFrame:
-    ordered = candidates.sort(
-        ["admission", "seg_start", "covers", start, tie], descending=[False, False, True, True, True]
-    )
-    return ordered.unique(subset=["admission", "seg_start"], keep="first", maintain_order=True)
+def _epoch(column: pl.Series) -> NDArray[np.int64]:
+    return column.dt.epoch("us").to_numpy()
 
 
 def segments(
@@ -92,22 +91,56 @@ def segments(
     Columns: admission, patient, seg_start, seg_end, contact_id, hospital, department, region, ward.
     The department is the most recently started contact covering the segment (or, in a merged gap,
     the most recently started one); the ward is the covering stay, or null when none is recorded.
+    Ties on the start go to the greater contact or stay id. One sweep per admission (``timeline``).
     """
+    admissions = admissions.sort("admission")
     stays = _clip_stays(stays, admissions, open_end)
-    seg = _elementary(contacts, stays, admissions)
-    dept = seg.join(contacts.select("admission", *_UNIT, "start", "end"), on="admission")
-    dept = dept.filter(pl.col("start") <= pl.col("seg_start")).with_columns(covers=pl.col("end") >= pl.col("seg_end"))
-    dept = _pick(dept, "start", "contact_id")
-    ward = seg.join(stays, on="admission").filter(
-        (pl.col("start") <= pl.col("seg_start")) & (pl.col("end") >= pl.col("seg_end"))
+    contacts = contacts.sort("admission", "start", "contact_id")
+    adm, seg_start, seg_end, dept, ward = timeline(
+        _offsets(contacts["admission"], admissions["admission"]),
+        _epoch(contacts["start"]),
+        _epoch(contacts["end"]),
+        _offsets(stays["admission"], admissions["admission"]),
+        _epoch(stays["start"]),
+        _epoch(stays["end"]),
     )
-    ward = _pick(ward.with_columns(covers=pl.lit(value=True)), "start", "stay_id").select(
-        "admission", "seg_start", "ward"
+    no_stay = ward < 0
+    wards = stays["ward"].gather(pl.Series(ward).set(pl.Series(no_stay), None))
+    return pl.DataFrame(
+        [
+            admissions["admission"].gather(adm),
+            admissions["patient"].gather(adm),
+            instants(seg_start).alias("seg_start"),
+            instants(seg_end).alias("seg_end"),
+            *contacts.select(*_UNIT)[dept].get_columns(),
+            wards.alias("ward"),
+            pl.Series("unit", _unit_codes(contacts, stays, dept, ward, no_stay)),
+        ]
     )
-    out = dept.select("admission", "patient", "seg_start", "seg_end", *_UNIT).join(
-        ward, on=["admission", "seg_start"], how="left"
-    )
-    return out.sort("admission", "seg_start")
+
+
+def _codes(frame: pl.DataFrame) -> NDArray[np.int64]:
+    """A dense integer per distinct row of ``frame``'s string columns (categorical codes, combined)."""
+    code = np.zeros(frame.height, np.int64)
+    for column in frame.columns:
+        part = frame[column].cast(pl.Categorical).to_physical().fill_null(-1).cast(pl.Int64).to_numpy() + 1
+        code = np.unique(code * (int(part.max(initial=0)) + 1) + part, return_inverse=True)[1].astype(np.int64)
+    return code
+
+
+def _unit_codes(
+    contacts: pl.DataFrame,
+    stays: pl.DataFrame,
+    dept: NDArray[np.int64],
+    ward: NDArray[np.int64],
+    no_stay: NDArray[np.bool_],
+) -> NDArray[np.int64]:
+    """An integer per distinct (hospital, department, region, ward), so that risk time can be summed
+    per unit on integers instead of on four strings."""
+    department = _codes(contacts.select("hospital", "department", "region"))[dept]
+    wards = _codes(stays.select("ward"))
+    ward_code = np.where(no_stay, 0, wards[np.maximum(ward, 0)] + 1) if wards.size else np.zeros(ward.size, np.int64)
+    return department * (int(wards.max(initial=0)) + 2) + ward_code
 
 
 def edge(instant: pl.Expr, bound: Bound, timezone: str) -> pl.Expr:

@@ -2,7 +2,10 @@
 
 The engine is Polars: the rules are composed as typed Python expressions (no SQL strings to build),
 extracts are scanned lazily from Parquet with the cut-off and code-list filters pushed into the scan,
-and the anchored episode recursion and calendar splits run as vectorised passes. Every output frame
+and the anchored episode recursion and calendar splits run as vectorised passes. The per-admission
+sweeps (unit timeline, unit of an instant, risk time cut at unit changes) and version resolution are
+compiled loops over sorted frames (``_kernels``): measured on a national year, DuckDB's QUALIFY and
+Polars' joins and windows were both slower for them. Every output frame
 carries the definition version and the cut-off, so a published number names the rules and the data
 it came from.
 """
@@ -23,7 +26,7 @@ from bindeled.surveillance.haiba.episodes import attribute, calendar_labels, cla
 from bindeled.surveillance.haiba.frames import HaibaData
 from bindeled.surveillance.haiba.positives import POSITIVE_COLUMNS, lab_filter, positives
 from bindeled.surveillance.haiba.rates import rates
-from bindeled.surveillance.haiba.risktime import bounds, split_calendar, split_units
+from bindeled.surveillance.haiba.risktime import bounds, risk_pieces
 from bindeled.surveillance.haiba.sorted_groups import row_in_group
 
 __all__ = ["HaibaResult", "run"]
@@ -54,6 +57,9 @@ class HaibaResult:
     """One row per episode: first positive, class, unit, calendar labels, ``counted`` in rates."""
     risk: pl.DataFrame
     """Risk time cut at unit changes, ISO weeks and months; ``risk_us`` is exact microseconds."""
+    risk_totals: pl.DataFrame
+    """``risk_us`` summed per infection, unit and calendar interval: what rates sum, a few hundred
+    thousand rows instead of millions of pieces."""
 
     @property
     def version(self) -> str:
@@ -61,7 +67,7 @@ class HaibaResult:
 
     def rates(self, level: str | Sequence[str] = "national") -> pl.DataFrame:
         """Rates per 10,000 risk days by a named level (see ``LEVELS``) or a list of columns."""
-        return _stamp(rates(self.episodes, self.risk, level), self.definition, self.as_of)
+        return _stamp(rates(self.episodes, self.risk_totals, level), self.definition, self.as_of)
 
 
 def _stamp(frame: pl.DataFrame, definition: Definition, as_of: datetime) -> pl.DataFrame:
@@ -110,7 +116,7 @@ def _count(eps: pl.DataFrame, b: pl.DataFrame, rule: InfectionRule) -> tuple[pl.
 
 def _one(
     inputs: _Inputs, rule: InfectionRule, d: Definition, as_of: datetime, period: tuple[datetime, datetime]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     windows = adm.windows(inputs.admissions, rule, d.timezone)
     eps = _episodes(inputs, rule, windows, d)
     b = bounds(windows, inputs.persons, inputs.deaths, rule, cutoff=as_of, period=period, timezone=d.timezone)
@@ -119,13 +125,13 @@ def _one(
         "admission", "patient", start=pl.col("risk_from"), end=pl.min_horizontal("risk_until", "stop_at")
     )
     intervals = intervals.filter(pl.col("end") > pl.col("start"))
-    pieces = split_calendar(split_units(intervals, inputs.segments, rule.attribution_lag), d.timezone)
-    pieces = pieces.sort("admission", "start").with_columns(
+    pieces, totals = risk_pieces(intervals, inputs.segments, rule.attribution_lag, d.timezone)
+    pieces = pieces.with_columns(
         infection=pl.lit(rule.infection),
         risk_us=(pl.col("end") - pl.col("start")).dt.total_microseconds(),
     )
     eps = eps.with_columns(*calendar_labels("sampled_at", d.timezone))
-    return eps, pieces
+    return eps, pieces, totals.with_columns(infection=pl.lit(rule.infection))
 
 
 def run(
@@ -149,8 +155,9 @@ def run(
     span = period or (_EARLIEST, as_of)
     inputs = _prepare(data, d, rules, as_of)
     found = [_one(inputs, rule, d, as_of, span) for rule in rules]
-    episodes = pl.concat([e for e, _ in found], how="diagonal_relaxed")
-    risk = pl.concat([p for _, p in found], how="diagonal_relaxed")
+    episodes = pl.concat([e for e, _, _ in found], how="diagonal_relaxed")
+    risk = pl.concat([p for _, p, _ in found], how="diagonal_relaxed")
+    totals = pl.concat([t for _, _, t in found], how="diagonal_relaxed")
     return HaibaResult(
         definition=d,
         as_of=as_of,
@@ -158,4 +165,5 @@ def run(
         admissions=_stamp(inputs.admissions, d, as_of),
         episodes=_stamp(episodes.sort("infection", "patient", "episode"), d, as_of),
         risk=_stamp(risk, d, as_of),
+        risk_totals=totals,
     )

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import polars as pl
 
+from bindeled.surveillance.haiba._kernels import locate
 from bindeled.surveillance.haiba.definition import EpisodeRule, InfectionRule
 from bindeled.surveillance.haiba.sorted_groups import cum_sum_in_group, shift_in_group
 
@@ -142,20 +144,26 @@ def classify(events: pl.DataFrame, windows: pl.DataFrame, rule: InfectionRule) -
 
 def attribute(events: pl.DataFrame, admissions: pl.DataFrame, segs: pl.DataFrame, lag: timedelta) -> pl.DataFrame:
     """Add the unit: HA where the patient was ``lag`` before sampling (held inside the admission),
-    COHA/indeterminate at the end of the reference admission."""
+    COHA/indeterminate at the end of the reference admission.
+
+    ``segs`` must be sorted by (admission, seg_start); each event's segment is found by a binary
+    search among its admission's segments (``locate``) and its unit gathered by row number.
+    """
     bounds = admissions.select("admission", pl.col("start").alias("a_start"), pl.col("end").alias("a_end"))
-    withb = events.join(bounds, on="admission", how="left")
+    withb = events.join(bounds, on="admission", how="left", maintain_order="left")
     at = (
         pl.when(pl.col("class") == "HA")
         .then(pl.min_horizontal(pl.max_horizontal(pl.col("sampled_at") - pl.lit(lag), "a_start"), "a_end"))
         .otherwise(pl.col("a_end"))
     )
-    withb = withb.with_columns(at=at).sort("at")
-    units = segs.select("admission", "seg_start", "hospital", "department", "region", "ward").sort("seg_start")
-    joined = withb.join_asof(
-        units, left_on="at", right_on="seg_start", by="admission", strategy="backward", check_sortedness=False
-    )
-    return joined.drop("a_start", "a_end", "at", "seg_start")
+    at_us = withb.select(at.dt.epoch("us").fill_null(np.iinfo(np.int64).min)).to_series().to_numpy()
+    keys = segs["admission"].to_numpy()
+    wanted = withb["admission"].fill_null(-1).to_numpy()
+    lo, hi = np.searchsorted(keys, wanted, side="left"), np.searchsorted(keys, wanted, side="right")
+    row = locate(lo, hi, segs["seg_start"].dt.epoch("us").to_numpy(), at_us)
+    index = pl.Series(row).set(pl.Series(row < 0), None)
+    units = segs.select(pl.col("hospital", "department", "region", "ward").gather(index))
+    return withb.drop("a_start", "a_end").with_columns(units.get_columns())
 
 
 def calendar_labels(time: str, timezone: str) -> list[pl.Expr]:

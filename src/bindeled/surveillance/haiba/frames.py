@@ -12,16 +12,18 @@ every frame. Instants must carry a time zone; they are converted to UTC.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from bindeled.errors import InvalidRequest
+from bindeled.surveillance.haiba._kernels import latest_versions
 
-__all__ = ["SCHEMAS", "HaibaData"]
+__all__ = ["SCHEMAS", "HaibaData", "latest_rows"]
 
 UTC = pl.Datetime("us", "UTC")
 
@@ -97,9 +99,33 @@ def _patient_type(frames: Mapping[str, pl.LazyFrame]) -> pl.DataType:
     raise InvalidRequest("patient keys must be all strings or all integers", location=("patient",))
 
 
+def latest_rows(columns: Sequence[pl.Series]) -> pl.Series:
+    """For key columns followed by ``received_at``: whether each row belongs to its key's latest version.
+
+    Grouping a few million rows by string keys dominates version resolution, so the keys are hashed
+    twice with independent seeds and grouped in one compiled pass (``latest_versions``); should two
+    keys share the first hash, the rows are grouped by the keys themselves instead.
+    """
+    *keys, received = columns
+    frame = pl.DataFrame(keys)
+    first, second = (
+        frame.select(pl.struct(pl.all()).hash(seed)).to_series().to_numpy().view(np.int64) for seed in _SEEDS
+    )
+    known = received.is_not_null()
+    instants = received.dt.epoch("us").fill_null(np.iinfo(np.int64).min).to_numpy()
+    keep, clash = latest_versions(first, second, instants)
+    if clash:
+        frame = frame.with_columns(received.alias("_received"))
+        return frame.select(pl.col("_received") == pl.col("_received").max().over(frame.columns[:-1])).to_series()
+    return pl.Series(keep) & known
+
+
+_SEEDS = (0x243F6A88, 0x85A308D3)
+
+
 def _latest(frame: pl.LazyFrame, keys: tuple[str, ...]) -> pl.LazyFrame:
     """Per key, the rows of the latest received version (a version may hold several rows)."""
-    return frame.filter(pl.col("received_at") == pl.col("received_at").max().over(keys))
+    return frame.filter(pl.map_batches([*keys, "received_at"], latest_rows, return_dtype=pl.Boolean))
 
 
 @dataclass(frozen=True, slots=True)
