@@ -42,6 +42,8 @@ HN = "Bundle-a5e5b880-c087-4055-b9ec-99108695f81d.json"
 @dataclass
 class Case:
     name: str
+    kind: str
+    """The message type (event code), or ``R4`` for the R4 examples."""
     document: dict[str, Any]
     raw: bytes
     profiles: tuple[str, ...]
@@ -69,14 +71,14 @@ def medcom_cases(definitions: Definitions) -> list[Case]:
         if kind.package not in validators:
             validators[kind.package] = _validators(definitions, kind.package)
         fast, slow = validators[kind.package]
-        cases.append(Case(path.name, document, encode(document), (kind.bundle_profile,), fast, slow))
+        cases.append(Case(path.name, kind.event, document, encode(document), (kind.bundle_profile,), fast, slow))
     return cases
 
 
 def r4_cases(definitions: Definitions, step: int) -> list[Case]:
     fast, slow = _validators(definitions, None)
     files = sorted(R4.glob("*.json"))[::step]
-    return [Case(p.name, decode(p.read_bytes()), p.read_bytes(), (), fast, slow) for p in files]
+    return [Case(p.name, "R4", decode(p.read_bytes()), p.read_bytes(), (), fast, slow) for p in files]
 
 
 def _walk(value: Any) -> int:
@@ -119,6 +121,15 @@ def report(title: str, cases: list[Case], seconds: float) -> None:
         print(f"  {name:<12} {value:>10,.1f} {1000 / value:>8.2f} {cpu:>11.2f} {fast[0] / value:>17.3f}")
 
 
+def report_by_type(cases: list[Case], seconds: float) -> None:
+    """The validator's CPU per message for each message type (the hub's cost per letter)."""
+    print("\nValidator CPU per message type:")
+    for kind in sorted({c.kind for c in cases}):
+        group = [c for c in cases if c.kind == kind]
+        _, cpu = rate(group, lambda c: c.fast.validate(c.document, c.profiles), seconds / 2)
+        print(f"  {kind:<32} {len(group):>3} documents {cpu:>8.2f} CPU ms/doc")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="minimum time per measurement")
@@ -128,6 +139,7 @@ def main() -> None:
     medcom = medcom_cases(definitions)
     report("MedCom message examples (against their message profile)", medcom, args.seconds)
     report("HospitalNotification a5e5b880", [c for c in medcom if c.name == HN], args.seconds)
+    report_by_type(medcom, args.seconds)
     report(f"R4 examples (every {args.r4_step}th, against R4)", r4_cases(definitions, args.r4_step), args.seconds)
 
 

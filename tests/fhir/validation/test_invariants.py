@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import fhirpathpy
+import pytest
+from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bindeled.fhir.definitions import Definitions
 from bindeled.fhir.validation import Validator
-from bindeled.fhir.validation.invariants import _OPTIONS, _compile, compile_invariant
+from bindeled.fhir.validation.invariants import _OPTIONS, _compile, always_raises, compile_invariant
 from bindeled.fhir.validation.shortcuts import compile_shortcut, split_or
+from bindeled.messaging.profiles import MESSAGE_TYPES, ValidatorPool
 
 from .conftest import errors
+from .golden_issues import medcom_documents
 
 
 def test_resource_invariant(validator: Validator, patient: dict[str, Any]) -> None:
@@ -167,3 +173,44 @@ def test_shortcut_never_contradicts_fhirpath(node: dict[str, Any], expression: s
         assert result != [False]
     else:
         assert result == [False]
+
+
+@pytest.mark.parametrize(
+    ("expression", "raises"),
+    [
+        ("entry[0].resource.conformsTo('http://x')", True),
+        ("entry.resource.ofType(MessageHeader).conformsTo('http://x')", True),
+        ("Bundle.entry.resource.recipient.reference.resolve().managingOrganization.exists()", True),
+        ("entry.ofType(Provenance).all(resource.conformsTo('http://x'))", False),  # all() over nothing
+        ("iif(a.exists(), b.memberOf('http://x'), true)", False),  # a branch may never run
+        ("a.conformsTo('http://x') or true", False),
+        ("name.exists() and hasValue()", False),
+    ],
+)
+def test_always_raises_only_on_a_lacking_function_in_the_main_chain(expression: str, raises: bool) -> None:
+    assert always_raises(expression) is raises
+
+
+def _medcom_constraints(shared_dir: Path, definitions: Definitions) -> Iterator[tuple[str, str]]:
+    pool = ValidatorPool(definitions, shared_dir / "standards/fhir-packages")
+    for kind in MESSAGE_TYPES:
+        for sd in pool.for_type(kind)._sources.values():
+            for element in (sd.get("snapshot") or {}).get("element", ()):
+                for constraint in element.get("constraint", ()):
+                    if isinstance(constraint.get("expression"), str):
+                        yield constraint["expression"], str(element.get("path", ""))
+
+
+def test_always_raising_invariants_do_raise(shared_dir: Path, definitions: Definitions) -> None:
+    """Every MedCom / DK-core invariant judged unevaluable really makes fhirpathpy fail, on an empty
+    element and on every official MedCom message."""
+    bundles = [bundle for _, bundle in medcom_documents(shared_dir, definitions)]
+    flagged = {(e, p) for e, p in _medcom_constraints(shared_dir, definitions) if always_raises(e)}
+    assert len(flagged) >= 5
+    for expression, path in flagged:
+        run = _compile(expression)
+        assert run is not None
+        for node in ({}, *bundles):
+            start = node if "resourceType" in node else ResourceNode.create_node(node, path)
+            with pytest.raises(Exception, match="Not implemented"):
+                run(start, {"resource": node, "rootResource": node})

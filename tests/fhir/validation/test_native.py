@@ -37,6 +37,14 @@ MATCHES = (
 )
 """``matches`` invariants of DK-core and MedCom (handled by pattern, not by a table entry)."""
 
+ALL_OF_TYPE = (
+    "entry.ofType(MessageHeader).all(resource.conformsTo('http://medcomfhir.dk/fhir/messaging/StructureDefinition/"
+    "medcom-messaging-messageHeader'))",
+    "entry.ofType(Provenance).all(resource.activity.memberOf('http://medcomfhir.dk/ig/terminology/ValueSet/"
+    "medcom-hospitalNotification-messageActivities'))",
+)
+"""``entry.ofType(<resource type>).all(…)`` invariants of MedCom (handled by pattern)."""
+
 
 def _base(expression: str) -> str:
     """The type the expression is declared on in R4, DK-core and MedCom."""
@@ -55,7 +63,7 @@ def _base(expression: str) -> str:
     return "Identifier" if expression.startswith(("value.", "((\n(10-((value.")) else "string"
 
 
-EXPRESSIONS = [*NATIVE_EXPRESSIONS, *MATCHES]
+EXPRESSIONS = [*NATIVE_EXPRESSIONS, *MATCHES, *ALL_OF_TYPE]
 
 
 @cache
@@ -205,6 +213,13 @@ _TEXTS = st.sampled_from(
         "P",
         "A",
         "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus",
+        "Provenance",
+        "Patient",
+        "Practitioner",
+        "urn:oid:1.2.208.176.1.2",
+        "OperationOutcome",
+        "ok",
+        "fatal-error",
     ]
 )
 _JSON = st.recursive(
@@ -227,3 +242,7 @@ def test_only_the_exact_text_is_native() -> None:
     assert native_check("(identifier.count() + name.count()) >= 1") is None
     assert native_check("fullUrl.contains('/_history/').not() ") is None
     assert native_check("matches('[unclosed')") is None
+    assert native_check("entry.ofType(Provenance).all(resource.exists())") is not None
+    assert native_check("entry.ofType(Provenance).all(resource.exists()) and true") is None
+    assert native_check("entry.ofType(Provenance).all(resource.exists()) or entry.all(true)") is None
+    assert native_check("entry.ofType(BackboneElement).all(resource.exists())") is None

@@ -148,19 +148,34 @@ def reference_check(targets: frozenset[str], resource_types: frozenset[str]) -> 
     return check
 
 
+_RAISED = "raised"
+
+
 def invariant_check(invariants: list[CompiledInvariant]) -> ValueCheck | None:
-    """Evaluate each constraint on the element; failures become ``invariant`` issues."""
+    """Evaluate each constraint on the element; failures become ``invariant`` issues.
+
+    fhirpathpy's verdicts are kept for the run (``ctx.memo``): the same invariant on the same node
+    comes up again when a resource is walked by its base plan and by a profile. The verdict depends
+    only on the expression, the type path it starts from, the node and %resource / %rootResource.
+    """
     if not invariants:
         return None
 
     def check(value: Any, path: str, ctx: Ctx) -> None:
         for inv in invariants:
-            try:
-                holds = inv.holds(value, ctx.resource, ctx.root)
-            except Exception:  # fhirpathpy raises bare Exceptions for functions it lacks
+            verdict: bool | str | None = _RAISED if inv.raises else inv.decided(value, ctx.resource, ctx.root)
+            if verdict is None:
+                key = ("inv", inv.expression, inv.base, id(value), id(ctx.resource), id(ctx.root))
+                verdict = ctx.memo.get(key)
+                if verdict is None:
+                    try:
+                        verdict = inv.evaluate(value, ctx.resource, ctx.root)
+                    except Exception:  # fhirpathpy raises bare Exceptions for functions it lacks
+                        verdict = _RAISED
+                    ctx.memo[key] = verdict
+            if verdict is _RAISED:
                 ctx.error("informational", f"Invariant {inv.key} could not be evaluated", path, "information")
-                continue
-            if not holds:
+            elif not verdict:
                 ctx.error("invariant", f"Constraint failed: {inv.key}: {inv.human}", path, inv.severity, inv.key)
 
     return check

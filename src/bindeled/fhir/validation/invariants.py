@@ -4,7 +4,10 @@ Every expression is parsed once per process (:func:`compile_invariant` is cached
 text) and run against the element it is declared on, with ``%resource`` / ``%rootResource`` bound.
 fhirpathpy costs 0.1–5 ms a call, so the most frequent expressions are first tried through their
 native forms (:mod:`.native`, chosen by exact expression text) and common invariant shapes through
-the sound short-cuts of :mod:`.shortcuts`; only undecided cases reach the engine.
+the sound short-cuts of :mod:`.shortcuts`; only undecided cases reach the engine, whose verdict is
+kept for the rest of the validation run (``checks.invariant_check``). Expressions that call a
+function fhirpathpy lacks on their main chain fail on every input (:func:`always_raises`) and are
+reported as unevaluable without running the engine.
 
 Some invariants are not evaluated through FHIRPath:
 
@@ -22,13 +25,15 @@ from functools import cache
 from typing import Any
 
 import fhirpathpy
+from fhirpathpy.engine.invocations import invocation_registry
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
+from fhirpathpy.parser import parse
 
 from .native import NativeCheck, native_check
 from .shortcuts import Shortcut, compile_shortcut
 
-__all__ = ["NATIVE", "SKIPPED", "CompiledInvariant", "compile_invariant"]
+__all__ = ["NATIVE", "SKIPPED", "CompiledInvariant", "Unevaluable", "always_raises", "compile_invariant"]
 
 _log = logging.getLogger(__name__)
 
@@ -77,17 +82,29 @@ class CompiledInvariant:
     run: Callable[[Any, dict[str, Any]], list[Any]]
     shortcut: Shortcut | None = None
     native: NativeCheck | None = None
+    raises: bool = False
+    """fhirpathpy fails on every input (:func:`always_raises`), so it is not run at all."""
 
     def holds(self, node: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool:
-        """Evaluate on ``node``; raises whatever fhirpathpy raises on an unevaluable expression."""
+        """Evaluate on ``node``; raises whatever fhirpathpy raises on an unevaluable expression
+        (:class:`Unevaluable` when it is known to fail without running it)."""
+        if self.raises:
+            raise Unevaluable(self.key)
+        known = self.decided(node, resource, root)
+        return self.evaluate(node, resource, root) if known is None else known
+
+    def decided(self, node: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool | None:
+        """The verdict of the native form or short-cut, when one is certain (cheap)."""
         if self.native is not None:
             decided = self.native(node, resource, root)
             if decided is not None:
                 return decided
         if self.shortcut is not None:
-            known = self.shortcut(node)
-            if known is not None:
-                return known
+            return self.shortcut(node)
+        return None
+
+    def evaluate(self, node: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool:
+        """The verdict of fhirpathpy (costly); raises whatever fhirpathpy raises."""
         variables = {"resource": resource, "rootResource": root}
         # A resource goes in as plain JSON: fhirpathpy recognises a leading type name
         # (``Bundle.entry…``) only on raw objects and yields nothing for a ResourceNode, which made
@@ -98,6 +115,41 @@ class CompiledInvariant:
             start = ResourceNode.create_node(node, self.base)  # type: ignore[no-untyped-call]
         result = self.run(start, variables)
         return not (len(result) == 1 and result[0] is False)
+
+
+class Unevaluable(Exception):
+    """An invariant fhirpathpy cannot evaluate on any input."""
+
+
+_KNOWN_FUNCTIONS = frozenset(invocation_registry) | frozenset(_OPTIONS["userInvocationTable"])
+_EAGER = frozenset({"InvocationExpression", "IndexerExpression", "TermExpression", "InvocationTerm"})
+
+
+@cache
+def always_raises(expression: str) -> bool:
+    """Whether fhirpathpy fails on every input: a function it lacks (``conformsTo``, ``resolve``,
+    ``memberOf`` …) is called on the expression's main invocation chain.
+
+    fhirpathpy evaluates every step of a chain (``a.b(…).c``) and every part of an indexer, even on
+    an empty collection, and looks a function up before it looks at its input, so such a call is
+    always reached and always raises. Calls inside function arguments (``all(…)``, ``iif(…)``)
+    or operator operands may never run and are not counted.
+    """
+    try:
+        tree: dict[str, Any] = parse(expression)  # type: ignore[no-untyped-call]
+    except Exception:  # fhirpathpy's parser raises bare Exceptions
+        return False
+    pending = list(tree.get("children", ())[:1])
+    while pending:
+        node = pending.pop()
+        kind = node.get("type")
+        if kind == "FunctionInvocation":
+            functn = node["children"][0]
+            if functn["children"][0].get("text") not in _KNOWN_FUNCTIONS:
+                return True
+        elif kind in _EAGER:
+            pending.extend(node.get("children", ()))
+    return False
 
 
 @cache
@@ -132,4 +184,5 @@ def compile_invariant(constraint: dict[str, Any], base: str, *, fast: bool = Tru
         run=run,
         shortcut=compile_shortcut(expression) if fast else None,
         native=native_check(expression) if fast else None,
+        raises=always_raises(expression) if fast else False,
     )

@@ -255,6 +255,112 @@ def _gln_text(prefix: str) -> str:
     return f"((\n(10-({body})mod(10))mod(10))={prefix}substring(12,1).toInteger())"
 
 
+def _entry_resources(node: Any) -> list[dict[str, Any]] | None:
+    """The resources of a Bundle's entries (entries without one left out), when each has a plain
+    ``resourceType`` by which fhirpathpy types it as we do."""
+    entries = _entries(node)
+    if entries is None or "_entry" in node:
+        return None
+    found: list[dict[str, Any]] = []
+    for entry in entries:
+        if "_resource" in entry:
+            return None
+        inner = entry.get("resource", _ABSENT)
+        if inner is _ABSENT:
+            continue
+        if not isinstance(inner, dict) or not isinstance(inner.get("resourceType"), str):
+            return None
+        found.append(inner)
+    return found
+
+
+def _has_entry_of(kind: str) -> NativeCheck:
+    """``entry.resource.ofType(Provenance).exists()`` (MedCom messaging: a message has a Provenance)."""
+
+    def check(node: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool | None:
+        found = _entry_resources(node)
+        return None if found is None else any(inner["resourceType"] == kind for inner in found)
+
+    return check
+
+
+def _one_patient_entry(node: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool | None:
+    """``entry.where(resource.is(Patient)).count() = 1`` (HospitalNotification, CareCommunication)."""
+    found = _entry_resources(node)
+    return None if found is None else sum(inner["resourceType"] == "Patient" for inner in found) == 1
+
+
+def _practitioner_named(node: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool | None:
+    """``entry.resource.ofType(Practitioner).name.exists()`` (CareCommunication)."""
+    found = _entry_resources(node)
+    if found is None:
+        return None
+    named = False
+    for inner in found:
+        if inner["resourceType"] != "Practitioner":
+            continue
+        names = _objects(inner, "name")
+        if names is None or "_name" in inner:
+            return None
+        named = named or bool(names)
+    return named
+
+
+def _patient_identifier_system(system: str) -> NativeCheck:
+    """``entry.resource.ofType(Patient).identifier.system = '…'`` (HospitalNotification: a CPR
+    number). ``=`` is empty (the invariant holds) when no system is given; fhirpathpy's ``=`` is
+    false for collections of other sizes, so otherwise exactly one system, this one, is needed."""
+
+    def check(node: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool | None:
+        found = _entry_resources(node)
+        if found is None:
+            return None
+        systems: list[str] = []
+        for inner in found:
+            if inner["resourceType"] != "Patient":
+                continue
+            identifiers = _objects(inner, "identifier")
+            if identifiers is None or "_identifier" in inner:
+                return None
+            for identifier in identifiers:
+                value = _string(identifier, "system")
+                if value is _UNSURE:
+                    return None
+                if value is not _ABSENT:
+                    systems.append(value)
+        return not systems or (len(systems) == 1 and systems[0] == system)
+
+    return check
+
+
+def _entries_of_resource_type(node: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool | None:
+    """``entry.ofType(MessageHeader).all(…)``: an entry is a BackboneElement, never of a resource
+    type, so the collection is empty and ``all`` is true without evaluating its criteria."""
+    return None if _entries(node) is None else True
+
+
+def _acknowledged(node: Any, resource: dict[str, Any], root: dict[str, Any]) -> bool | None:
+    """medcom-acknowledgement-1: ``iif(<header's response.code> = 'ok', true, <code> != 'ok' and
+    <an OperationOutcome entry exists>)``. Without a code the ``and`` has an empty operand: empty
+    (holds) beside ``true``, false beside ``false`` — so every code but ``ok`` needs the outcome."""
+    found = _entry_resources(node)
+    if found is None:
+        return None
+    headers = [inner for inner in found if inner["resourceType"] == "MessageHeader"]
+    if len(headers) > 1:
+        return None
+    code: Any = _ABSENT
+    if headers:
+        header = headers[0]
+        response = header.get("response", _ABSENT)
+        if "_response" in header or (response is not _ABSENT and not (isinstance(response, dict) and response)):
+            return None
+        code = _string(response, "code") if isinstance(response, dict) else _ABSENT
+    if code is _UNSURE:
+        return None
+    return code == "ok" or any(inner["resourceType"] == "OperationOutcome" for inner in found)
+
+
 _ORG_SYSTEMS = ("urn:oid:1.2.208.176.1.1", "https://kombit.dk/sts/organisation")
 
 NATIVE_EXPRESSIONS: dict[str, NativeCheck] = {
@@ -289,11 +395,40 @@ NATIVE_EXPRESSIONS: dict[str, NativeCheck] = {
     "'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus').empty()": _not_both_codes(
         "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", "P", "A"
     ),
+    "entry.resource.ofType(Provenance).exists()": _has_entry_of("Provenance"),
+    "entry.where(resource.is(Patient)).count() = 1": _one_patient_entry,
+    "entry.resource.ofType(Practitioner).name.exists()": _practitioner_named,
+    "entry.resource.ofType(Patient).identifier.system = 'urn:oid:1.2.208.176.1.2'": _patient_identifier_system(
+        "urn:oid:1.2.208.176.1.2"
+    ),
+    "iif(entry.resource.ofType(MessageHeader).response.code = 'ok', true, entry.resource.ofType(MessageHeader)"
+    ".response.code != 'ok' and entry.resource.ofType(OperationOutcome).exists())": _acknowledged,
     _gln_text(""): _on_self(_gln_check_digit),
     _gln_text("value."): _on_value(_gln_check_digit),
 }
-"""Expression text → native form. ``matches('…')`` and ``value.matches('…')`` are added per
-pattern by :func:`native_check`."""
+"""Expression text → native form. ``matches('…')``, ``value.matches('…')`` and
+``entry.ofType(<resource type>).all(…)`` are recognised by pattern in :func:`native_check`."""
+
+
+_ALL_OF_TYPE = re.compile(r"entry\.ofType\(([A-Z][A-Za-z]*)\)\.all\(")
+_NOT_RESOURCE_TYPES = frozenset({"Base", "Element", "BackboneElement"})
+
+
+def _closes_at_end(expression: str, start: int) -> bool:
+    """Whether the parenthesis opened just before ``start`` closes at the end of the expression
+    (outside string literals), so nothing follows the call."""
+    depth, quoted = 1, False
+    for i in range(start, len(expression)):
+        ch = expression[i]
+        if ch == "'" and expression[i - 1] != "\\":
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i == len(expression) - 1
+    return False
 
 
 def native_check(expression: str) -> NativeCheck | None:
@@ -301,6 +436,9 @@ def native_check(expression: str) -> NativeCheck | None:
     found = NATIVE_EXPRESSIONS.get(expression)
     if found is not None:
         return found
+    all_of = _ALL_OF_TYPE.match(expression)
+    if all_of is not None and all_of.group(1) not in _NOT_RESOURCE_TYPES:
+        return _entries_of_resource_type if _closes_at_end(expression, all_of.end()) else None
     match = _MATCHES.fullmatch(expression)
     if match is None:
         return None

@@ -44,6 +44,11 @@ class Ctx:
     probing: frozenset[tuple[int, str]] = frozenset()
     """(resource identity, profile) pairs whose conformance is being probed further out, so a
     cycle of references between resolved resources is assumed to conform instead of recursing."""
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Results already computed in this validation run, shared by every context of the run: a
+    Bundle entry is reached by the Bundle's base plan and again by its profile, and a profile may
+    be both asked for and claimed, so plans and invariants would otherwise run twice on the same
+    JSON (keys hold object identities; the document outlives the run)."""
 
     def error(self, code: str, text: str, path: str, severity: str = "error", key: str | None = None) -> None:
         """Record an issue; ``key`` (an invariant key such as ``pat-1``) goes to ``details_code``."""

@@ -58,28 +58,45 @@ def _steps(path: str) -> list[str] | None:
     return steps
 
 
+_MISSING = object()
+
+
 def _children(items: list[Any], name: str, *, choice_aware: bool) -> list[Any]:
     out: list[Any] = []
     for item in items:
         if not isinstance(item, dict):
             continue
+        if not choice_aware:  # one key can match: look it up rather than scan the object
+            value = item.get(name, _MISSING)
+            if value is not _MISSING:
+                out.extend(value if isinstance(value, list) else (value,))
+            continue
         for key, value in item.items():
-            hit = key == name or (choice_aware and key.startswith(name) and key[len(name) : len(name) + 1].isupper())
-            if hit or (choice_aware and key == "_" + name):
+            hit = key == name or (key.startswith(name) and key[len(name) : len(name) + 1].isupper())
+            if hit or key == "_" + name:
                 out.extend(value if isinstance(value, list) else (value,))
     return out
 
 
 def _presence(node: Any, steps: list[str]) -> bool | None:
-    """True if the path certainly has a value, False if it certainly has none, else None."""
+    """True if the path certainly has a value, False if it certainly has none, else None.
+
+    The exact walk (plain member names) decides "present"; only when it finds nothing is the
+    loose walk (choice types and ``_name`` extensions too) needed to tell "absent" from "unsure".
+    """
     exact: list[Any] = [node]
-    loose: list[Any] = [node]
     for step in steps:
         exact = [v for v in _children(exact, step, choice_aware=False) if v is not None]
-        loose = _children(loose, step, choice_aware=True)
+        if not exact:
+            break
     if exact:
         return True
-    return False if not loose else None
+    loose: list[Any] = [node]
+    for step in steps:
+        loose = _children(loose, step, choice_aware=True)
+        if not loose:
+            return False
+    return None
 
 
 def _has_value(node: Any, name: str) -> bool | None:
@@ -140,11 +157,12 @@ def compile_shortcut(expression: str) -> Shortcut | None:
     complete = len(recognised) == len(operands)
 
     def shortcut(node: Any) -> bool | None:
-        results = [test(node) for test in recognised]
-        if any(r is True for r in results):
-            return True
-        if complete and all(r is False for r in results):
-            return False
-        return None
+        all_false = complete
+        for test in recognised:
+            result = test(node)
+            if result is True:
+                return True
+            all_false = all_false and result is False
+        return False if all_false else None
 
     return shortcut

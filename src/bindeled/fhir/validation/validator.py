@@ -127,13 +127,22 @@ class Validator:
                     checked.add(canonical)
 
     def _run_plan(self, value: dict[str, Any], type_or_url: str, path: str, ctx: Ctx) -> bool:
+        """Walk one plan over ``value``; a plan already walked over the same object at the same
+        place and in the same context in this run gives its recorded issues again instead."""
+        key = ("plan", id(value), type_or_url, path, id(ctx.resource), id(ctx.root), id(ctx.bundle), ctx.probing)
+        done: list[Issue] | None = ctx.memo.get(key)
+        if done is not None:
+            ctx.issues.extend(done)
+            return True
         plan = self._compiler.root(type_or_url)
         if plan is None:
             return False
         node, root_checks = plan
+        start = len(ctx.issues)
         walk_object(value, node, path, ctx)
         for check in root_checks:
             check(value, path, ctx)
+        ctx.memo[key] = ctx.issues[start:]
         return True
 
     def _run_profile(
@@ -166,7 +175,7 @@ class Validator:
         if not contained and ctx.resource.get("resourceType") == "Bundle":
             bundle = ctx.resource  # an entry: references may resolve to the other entries
         root = ctx.root if contained else resource
-        inner = Ctx(ctx.issues, resource, root, self, bundle, ctx.probing)
+        inner = Ctx(ctx.issues, resource, root, self, bundle, ctx.probing, ctx.memo)
         self._validate_resource(resource, path, inner, profiles, contained=contained)
 
     def conforms(self, value: Any, profile: str, type_code: str, ctx: Ctx) -> bool:
@@ -181,7 +190,7 @@ class Validator:
         resource, root = ctx.resource, ctx.root
         if type_code:  # a resource: its own %resource, and its own root unless it is contained
             resource, root = value, (ctx.root if _is_contained(ctx.root, value) else value)
-        probe = Ctx([], resource, root, self, ctx.bundle, ctx.probing | {key})
+        probe = Ctx([], resource, root, self, ctx.bundle, ctx.probing | {key}, ctx.memo)
         if not self._run_plan(value, profile.split("|", 1)[0], "$this", probe):
             return False
         return not any(issue.is_error for issue in probe.issues)
