@@ -12,7 +12,6 @@ the same content in a new envelope (:mod:`bindeled.messaging.duplicates`).
 
 from __future__ import annotations
 
-import copy
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import Issue
+from ..fhir import jsonio
 from ._json import as_dict, as_list
 from .messages import Message
 
@@ -189,11 +189,16 @@ def _sor_endpoint(message: Message) -> str:
     return f"https://sor2.sum.dsdn.dk/#id={us.sor}"
 
 
+def _copy(resource: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON resource: through JSON bytes, several times faster than ``copy.deepcopy``."""
+    return jsonio.decode_stored(jsonio.encode(resource))
+
+
 def _organization(message: Message, which: str) -> dict[str, Any]:
     org = message.sender if which == "sender" else message.primary_receiver
     if org is None:
         raise ValueError(f"the acknowledged message has no {which} organisation to answer")
-    resource = copy.deepcopy(org.entry.resource)
+    resource = _copy(org.entry.resource)
     resource.setdefault("text", _narrative("Organisation"))
     return resource
 
@@ -205,7 +210,7 @@ def _organizations(message: Message, parties: list[dict[str, Any]], provenance: 
         ref = as_dict(as_dict(agent).get("who")).get("reference")
         entry = message.resolve(ref) if isinstance(ref, str) else None
         if entry is not None and entry.key not in out and entry.resource.get("resourceType") == "Organization":
-            resource = copy.deepcopy(entry.resource)
+            resource = _copy(entry.resource)
             resource.setdefault("text", _narrative("Organisation"))
             out[entry.key] = resource
     return list(out.values())
@@ -234,7 +239,7 @@ def build_acknowledgement(
     current = message.current_provenance
     resources: list[dict[str, Any]] = [_header(message, ids, code, us_ref, them_ref)]
     if current is not None:
-        resources.append(copy.deepcopy(current.resource))
+        resources.append(_copy(current.resource))
     resources.append(_ack_provenance(ids, message.message_id, us_ref, stamp))
     resources += _organizations(message, [us, original_sender], current.resource if current else {})
     if code is not ResponseCode.OK:

@@ -123,6 +123,7 @@ class PostgresStore:
             min_size=self.min_size,
             max_size=self.max_size,
             server_settings={"plan_cache_mode": "force_custom_plan"},
+            reset=_keep_session,
         )
         if self.auto_migrate:
             try:
@@ -216,6 +217,16 @@ class PostgresStore:
         return [tuple(row) for row in await self.pool.fetch(sql, *params)]
 
 
+async def _keep_session(conn: Any) -> None:
+    """Release a pooled connection without asyncpg's reset query (a round trip on every release).
+
+    asyncpg still rolls back an open transaction first. The reset query would also drop session
+    state, which this store never leaves behind: its locks are transaction-scoped
+    (``pg_advisory_xact_lock``), it neither listens nor keeps cursors, and the two users of session
+    state (the migration lock, the bulk loader's ``maintenance_work_mem``) undo it themselves.
+    """
+
+
 async def _rollback(conn: Any, pg_tx: Any) -> None:
     try:
         await pg_tx.rollback()
@@ -258,6 +269,10 @@ class PostgresTransaction:
         """The database error that aborted this transaction, if one did."""
         self._index_rows: dict[tuple[str, str], list[tuple[str, list[tuple[Any, ...]]]]] = {}
         """Index rows not yet sent, per resource: (INSERT statement, rows) pairs."""
+        self._locked: dict[tuple[str, str], StoredResource] = {}
+        """Rows :meth:`read` locked and nothing has written since: the write that follows (an update after
+        the repository's read) needs no second ``SELECT … FOR UPDATE``. Taken by the next write of the
+        resource, and forgotten on any hand-written statement (it could have written anything)."""
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -281,6 +296,17 @@ class PostgresTransaction:
     async def read(self, resource_type: str, id: str) -> StoredResource | None:
         with self._guard():
             row = await self._conn.fetchrow(_SELECT_LOCKED, resource_type, id)
+        if row is None:
+            return None
+        self._locked[(resource_type, id)] = found = _stored(row)
+        return found
+
+    async def _lock_current(self, resource_type: str, id: str) -> StoredResource | None:
+        """The current row, locked (as :meth:`read` left it, when nothing has written it since)."""
+        known = self._locked.pop((resource_type, id), None)
+        if known is not None:
+            return known
+        row = await self._conn.fetchrow(_SELECT_LOCKED, resource_type, id)
         return None if row is None else _stored(row)
 
     async def create(self, resource_type: str, resource: jsonio.Resource, id: str | None = None) -> StoredResource:
@@ -311,29 +337,28 @@ class PostgresTransaction:
         # Two rounds at most: when a concurrent transaction inserts the id first, the second round
         # finds (and locks) its committed row; rows are never removed from ``resources``.
         for _ in range(2):
-            row = await self._conn.fetchrow(_SELECT_LOCKED, resource_type, id)
-            if row is None:
+            previous = await self._lock_current(resource_type, id)
+            if previous is None:
                 check_if_match(resource_type, None, if_match)
                 created = await self._insert_first(resource_type, id, resource, method)
                 if created is not None:
                     return created, True
                 continue
-            previous = _stored(row)
             check_if_match(resource_type, previous.version_id, if_match)
             return await self._write_next(previous, resource, method), previous.deleted
         raise RuntimeError("The resource row vanished while it was locked")
 
     async def delete(self, resource_type: str, id: str, *, if_match: int | None = None) -> StoredResource | None:
         with self._guard():
-            row = await self._conn.fetchrow(_SELECT_LOCKED, resource_type, id)
-            if row is None or row["deleted"]:
+            previous = await self._lock_current(resource_type, id)
+            if previous is None or previous.deleted:
                 return None
-            previous = _stored(row)
             check_if_match(resource_type, previous.version_id, if_match)
             return await self._write_next(previous, None, "DELETE")
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         await self.flush_index_rows()  # a search inside the transaction must see them
+        self._locked.clear()
         with self._guard():
             rows = await self._conn.fetch(sql, *params)
         return [tuple(row) for row in rows]

@@ -37,6 +37,7 @@ __all__ = [
     "Outgoing",
     "enqueue",
     "enqueue_all",
+    "enqueue_statement",
     "on_receiver_acknowledgement",
 ]
 
@@ -106,8 +107,12 @@ async def enqueue(tx: Transaction, item: Outgoing, *, at: datetime | None = None
 
 async def enqueue_all(tx: Transaction, items: Sequence[Outgoing], *, at: datetime | None = None) -> None:
     """:func:`enqueue` for several letters in one statement (one round trip to the database)."""
-    if not items:
-        return
+    if items:
+        await tx.fetch_all(*enqueue_statement(items, at=at))
+
+
+def enqueue_statement(items: Sequence[Outgoing], *, at: datetime | None = None) -> tuple[str, list[object]]:
+    """The statement :func:`enqueue_all` runs, and its parameters (for a caller that sends it with others)."""
     now = format_instant(at or utc_now())
     params: list[object] = []
     for item in items:
@@ -124,7 +129,7 @@ async def enqueue_all(tx: Transaction, items: Sequence[Outgoing], *, at: datetim
                 now,
             )
         )
-    await tx.fetch_all(_insert_sql(len(items)), params)
+    return _insert_sql(len(items)), params
 
 
 async def on_receiver_acknowledgement(

@@ -11,12 +11,14 @@ is what makes delivery at-least-once. PostgreSQL claimers skip rows another clai
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...fhir import jsonio
 from ...store._records import format_instant
 from ...store.base import Store, Transaction, run_transaction
+from ...store.sql_params import chunks
 from ..hub.status import Hop, HopRecord, record_hop
 from . import alerts
 
@@ -25,6 +27,7 @@ __all__ = [
     "alert",
     "claim_due",
     "dead_in",
+    "delivered_all",
     "delivered_in",
     "mark_dead",
     "mark_delivered",
@@ -102,13 +105,16 @@ RETURNING {_COLUMNS}"""
 _ANY_DUE = "SELECT 1 FROM hub_outbox WHERE state = 'pending' AND due <= $1 LIMIT 1"
 
 
-async def claim_due(store: Store, now: datetime, *, limit: int, lease: timedelta) -> list[Letter]:
+async def claim_due(
+    store: Store, now: datetime, *, limit: int, lease: timedelta, ask_first: bool = True
+) -> list[Letter]:
     """Lease up to ``limit`` pending letters that are due, oldest first; each counts one more attempt.
 
-    A read on committed data first: when nothing is due, no write transaction is opened (on SQLite
-    that would queue behind the receiving transactions for the single writer).
+    A read on committed data first (unless ``ask_first`` is off, when letters are known to wait): when
+    nothing is due, no write transaction is opened (on SQLite that would queue behind the receiving
+    transactions for the single writer).
     """
-    if not await store.fetch_all(_ANY_DUE, (format_instant(now),)):
+    if ask_first and not await store.fetch_all(_ANY_DUE, (format_instant(now),)):
         return []
     lock = " FOR UPDATE SKIP LOCKED" if store.dialect == "postgresql" else ""
     sql = _CLAIM.replace("{lock}", lock)
@@ -158,6 +164,57 @@ async def delivered_in(
             )
         )
     return True
+
+
+_DELIVERED_MANY = """
+UPDATE hub_outbox SET
+    state = CASE WHEN state IN ('pending', 'relayed') THEN 'delivered' ELSE state END,
+    due = CASE WHEN state IN ('pending', 'relayed') THEN $2 ELSE due END,
+    delivered_at = CASE WHEN delivered_at = '' THEN $1 ELSE delivered_at END,
+    last_delivered = $1, channel = $3, last_error = ''
+WHERE state <> 'dead' AND seq IN ({rows}) AND (seq, envelope_id) IN ({copies})
+RETURNING seq"""
+
+
+def _delivered_sql(rows: int) -> str:
+    """:data:`_DELIVERED_MANY` for ``rows`` (row, envelope) pairs, ``$4, $5, …`` after the three shared parameters.
+
+    The plain ``seq IN (…)`` lets SQLite find the rows by key (it scans the table for the pairs alone).
+    """
+    seqs = [f"${4 + 2 * r}" for r in range(rows)]
+    pairs = ", ".join(f"(CAST({seq} AS BIGINT), ${5 + 2 * r})" for r, seq in enumerate(seqs))
+    return _DELIVERED_MANY.format(rows=", ".join(seqs), copies="VALUES " + pairs)
+
+
+async def delivered_all(
+    tx: Transaction, items: Sequence[tuple[Letter, str]], now: datetime, *, ack_timeout: timedelta
+) -> list[HopRecord]:
+    """:func:`delivered_in` for many ``(letter, channel)`` pairs: one statement per channel and chunk.
+
+    Returns the delivered hops of the rows that still carried their copy, in the order given, for the
+    caller to record (with :func:`~bindeled.messaging.hub.status.record_hops`) in the same transaction.
+    """
+    shared = (format_instant(now), format_instant(now + ack_timeout))
+    updated: set[int] = set()
+    for channel in dict.fromkeys(channel for _, channel in items):
+        same = [item for item, used in items if used == channel]
+        for chunk in chunks(same):
+            params = [*shared, channel, *(value for item in chunk for value in (item.seq, item.envelope_id))]
+            rows = await tx.fetch_all(_delivered_sql(len(chunk)), params)
+            updated.update(int(str(row[0])) for row in rows)
+    return [
+        HopRecord(
+            item.message_id,
+            Hop.DELIVERED,
+            item.message_type,
+            item.sender_gln,
+            item.receiver_gln,
+            f"{channel} envelope {item.envelope_id}",
+            now,
+        )
+        for item, channel in items
+        if item.seq in updated
+    ]
 
 
 async def mark_delivered(store: Store, item: Letter, now: datetime, *, channel: str, ack_timeout: timedelta) -> bool:

@@ -1,7 +1,8 @@
 """What to do with letters after a round of delivery attempts: record delivery, retry later, or give up.
 
 A round's outcomes are written in one transaction (on SQLite, one turn of the single writer instead of
-one per letter); the failure alerts are raised after it committed.
+one per letter), the delivered letters with one statement and their hops with another; the failure
+alerts are raised after it committed.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from datetime import datetime
 from typing import Literal
 
 from ...store.base import Store, Transaction, run_transaction
-from ..hub.status import HopRecord, record_hops
+from ..hub.status import record_hops
 from .policy import DeliveryPolicy
-from .queue import Letter, alert, dead_in, delivered_in, retry_in
+from .queue import Letter, alert, dead_in, delivered_all, retry_in
 from .transport import Outcome
 
 __all__ = ["Decision", "decide", "settle_all"]
@@ -52,18 +53,17 @@ async def settle_all(
 
     async def work(tx: Transaction) -> list[Decision]:
         failed.clear()
-        decisions: list[Decision] = []
-        hops: list[HopRecord] = []
-        for item, outcome in results:
-            decision = decide(policy, item, outcome)
-            if decision == "delivered":
-                await delivered_in(tx, item, now, channel=outcome.channel, ack_timeout=policy.ack_timeout, hops=hops)
-            elif decision == "retry":
+        decisions = [decide(policy, item, outcome) for item, outcome in results]
+        delivered = [
+            (item, outcome.channel) for (item, outcome), d in zip(results, decisions, strict=True) if d == "delivered"
+        ]
+        hops = await delivered_all(tx, delivered, now, ack_timeout=policy.ack_timeout)
+        for (item, outcome), decision in zip(results, decisions, strict=True):
+            if decision == "retry":
                 if retry_in_database:
                     await retry_in(tx, item, now, delay=policy.backoff(item.attempts), error=outcome.error)
-            elif await dead_in(tx, item, now, _reason(item, outcome)):
+            elif decision == "dead" and await dead_in(tx, item, now, _reason(item, outcome)):
                 failed.append((item, _reason(item, outcome)))
-            decisions.append(decision)
         await record_hops(tx, hops)
         return decisions
 

@@ -1,14 +1,15 @@
 """The database-outbox delivery worker: claim due letters, deliver them side by side, settle each.
 
-Each round first sends overdue unacknowledged letters again (new envelope) or gives up on them, then
-leases up to ``concurrency`` due letters, delivers them concurrently and writes their outcomes in one
-transaction. Every hub process may run
+Each round first sends overdue unacknowledged letters again (new envelope) or gives up on them (at
+most once per :data:`RESEND_CHECK` of the clock), then leases up to ``concurrency`` due letters,
+delivers them concurrently and writes their outcomes in one transaction. Every hub process may run
 one; on PostgreSQL they share the work (``SKIP LOCKED``), on SQLite the single writer serialises claims.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 import anyio
 
@@ -22,6 +23,10 @@ __all__ = ["OutboxWorker"]
 
 logger = logging.getLogger("bindeled.messaging.delivery")
 
+RESEND_CHECK = timedelta(seconds=1)
+"""How often a busy worker looks for unacknowledged letters to send again. Acknowledgement waits are
+minutes long, so a second's delay is nothing; asking every round would cost each round a query."""
+
 
 class OutboxWorker:
     """Delivers the outbox of one store until cancelled."""
@@ -31,11 +36,21 @@ class OutboxWorker:
         self.transport = transport
         self.policy = policy
         self.clock = clock
+        self._resends_checked: datetime | None = None
+        self._full = False
 
     async def step(self) -> int:
         """One round; returns how many letters it handled (0: nothing was due)."""
-        handled = await resend_overdue(self.store, self.clock(), max_resends=self.policy.max_resends)
-        letters = await claim_due(self.store, self.clock(), limit=self.policy.concurrency, lease=self.policy.lease)
+        now = self.clock()
+        handled = 0
+        if self._resends_checked is None or not timedelta(0) <= now - self._resends_checked < RESEND_CHECK:
+            self._resends_checked = now
+            handled = await resend_overdue(self.store, now, max_resends=self.policy.max_resends)
+        # After a full round more letters are most likely due: claim without asking first.
+        letters = await claim_due(
+            self.store, self.clock(), limit=self.policy.concurrency, lease=self.policy.lease, ask_first=not self._full
+        )
+        self._full = len(letters) >= self.policy.concurrency
         results: list[tuple[Letter, Outcome]] = []
         async with anyio.create_task_group() as group:
             for item in letters:

@@ -46,18 +46,20 @@ from ...fhir.xmlio import xml_to_resource
 from ...store.base import Clock, Store, Transaction, TransientConflict, run_transaction, utc_now
 from ...store.guard import current_guard
 from ...store.repository import Repository
+from ...store.sql_params import chunks
 from ..acknowledgement import AckIds, ResponseCode, build_acknowledgement
 from ..conformance import validate_message
-from ..delivery.outbox import Outgoing, enqueue_all, on_receiver_acknowledgement
+from ..delivery.outbox import Outgoing, enqueue_statement, on_receiver_acknowledgement
 from ..duplicates import Verdict
 from ..hospital_notification import read_notification
 from ..messages import Message
 from ..profiles import MessageType, ValidatorPool, message_type_of
+from .one_statement import Statement, run_together
 from .package_defects import set_aside_package_defects
-from .received import Letter, decide_transmission, find_letter, remember_envelope, remember_letter
+from .received import Letter, decide_transmission, envelope_statement, find_letter, letter_statement
 from .routing import Parties, may_send_as, parties_of, resolve_receiver
-from .status import Hop, HopRecord, record_hops
-from .stay_effects import apply_notification
+from .status import Hop, HopRecord, hops_statement
+from .stay_effects import RegisteredUnits, apply_notification
 
 __all__ = ["ACK_EVENT", "Hub", "HubUnavailable", "Receipt", "SenderRefused", "answerable_parties", "check_shape"]
 
@@ -198,6 +200,7 @@ class Hub:
         self.definitions = definitions
         self.pool = pool
         self.clock = clock
+        self.units = RegisteredUnits(store)
 
     # -- the steps before the transaction ---------------------------------------------------------
 
@@ -245,14 +248,14 @@ class Hub:
 
         async def work(tx: Transaction) -> Receipt:
             now = self.clock()
-            writes = _Writes()
+            writes = _Writes(self.store.dialect)
             current, first = await decide_transmission(tx, envelope_id, message_id)
             if current.verdict is Verdict.RESEND_ACK and first is not None:
                 receipt = self._resend(writes, first, now)
             elif current.verdict is Verdict.DUPLICATE and first is not None:
-                receipt = await self._duplicate(tx, writes, letter, first, now)
+                receipt = self._duplicate(writes, letter, first, now)
             elif current.verdict is Verdict.REJECT:
-                receipt = await self._reject(tx, writes, letter, now)
+                receipt = self._reject(writes, letter, now)
             else:
                 receipt = await self._process(tx, writes, letter, assessment, now)
             await writes.flush(tx, now)
@@ -267,10 +270,18 @@ class Hub:
     # -- the verdicts, inside the transaction ------------------------------------------------------
 
     def _answer(
-        self, writes: _Writes, letter: _Incoming, event: str, ack: dict[str, Any], code: ResponseCode, now: datetime
+        self,
+        writes: _Writes,
+        letter: _Incoming,
+        event: str,
+        ack: dict[str, Any],
+        code: ResponseCode,
+        now: datetime,
+        payload: bytes | None = None,
     ) -> bytes:
-        """Queue an Acknowledgement to the letter's sender and record the hop; its JSON bytes."""
-        payload = jsonio.encode(ack)
+        """Queue an Acknowledgement to the letter's sender and record the hop; its JSON bytes (``payload``
+        when the caller encoded it already)."""
+        payload = jsonio.encode(ack) if payload is None else payload
         parties = letter.parties
         writes.outgoing.append(
             Outgoing(
@@ -291,20 +302,19 @@ class Hub:
     ) -> Receipt:
         ack = _acknowledge(letter.message, found.code, _new_ids(), now, found.issues)
         ack_bytes = jsonio.encode(ack)
-        if not await remember_letter(tx, letter.letter(found.event, found.code.value, ack_bytes, now)):
-            raise TransientConflict("Another copy of this letter was received at the same moment")
-        if not await remember_envelope(tx, letter.envelope_id, letter.message_id, now):
-            raise TransientConflict("Another transmission in this envelope was received at the same moment")
+        # Kept with the other rows at the end; a concurrent first copy then makes the transaction start again.
+        writes.letter = letter.letter(found.event, found.code.value, ack_bytes, now)
+        writes.envelope = (letter.envelope_id, letter.message_id, now)
         writes.hop(letter, Hop.RECEIVED, found.event, f"envelope {letter.envelope_id}", now)
         if found.code is ResponseCode.OK:
             writes.hop(letter, Hop.VALIDATED, found.event, "", now)
             writes.outgoing.append(letter.outgoing(found.event))
             note = read_notification(letter.message) if found.event == "hospital-notification-message" else None
             if note is not None:
-                await apply_notification(tx, self.repo, letter.message, note)
+                await apply_notification(tx, self.repo, letter.message, note, later=writes.more, units=self.units)
         else:
             writes.hop(letter, Hop.REFUSED, found.event, _codes(found.issues), now)
-        self._answer(writes, letter, found.event, ack, found.code, now)
+        self._answer(writes, letter, found.event, ack, found.code, now, ack_bytes)
         verdict = "processed" if found.code is ResponseCode.OK else "refused"
         return Receipt(verdict, found.code.value, ack_bytes)
 
@@ -341,20 +351,18 @@ class Hub:
             return Message(xml_to_resource(first.body, self.definitions))
         return Message(jsonio.decode(first.body))
 
-    async def _duplicate(
-        self, tx: Transaction, writes: _Writes, letter: _Incoming, first: Letter, now: datetime
-    ) -> Receipt:
+    def _duplicate(self, writes: _Writes, letter: _Incoming, first: Letter, now: datetime) -> Receipt:
         """A known letter in a new envelope: not delivered again; a new Acknowledgement with the first answer."""
         code = ResponseCode(first.response_code)
         issues = _issues_of_ack(first.acknowledgement)
         ack = _acknowledge(self._stored_message(first), code, _new_ids(), now, issues)
-        await remember_envelope(tx, letter.envelope_id, letter.message_id, now)
+        writes.envelope, writes.envelope_must_be_new = (letter.envelope_id, letter.message_id, now), False
         detail = f"duplicate in envelope {letter.envelope_id}; not delivered again"
         writes.hop(letter, Hop.RECEIVED, first.message_type, detail, now)
         payload = self._answer(writes, letter, first.message_type, ack, code, now)
         return Receipt("duplicate", code.value, payload)
 
-    async def _reject(self, tx: Transaction, writes: _Writes, letter: _Incoming, now: datetime) -> Receipt:
+    def _reject(self, writes: _Writes, letter: _Incoming, now: datetime) -> Receipt:
         """A new letter in an envelope used before: fatal-error, remembered so every later copy gets it too."""
         event = letter.message.event or "unknown"
         issue = Issue(
@@ -366,11 +374,10 @@ class Hub:
         )
         ack = _acknowledge(letter.message, ResponseCode.FATAL_ERROR, _new_ids(), now, [issue])
         ack_bytes = jsonio.encode(ack)
-        if not await remember_letter(tx, letter.letter(event, ResponseCode.FATAL_ERROR.value, ack_bytes, now)):
-            raise TransientConflict("Another copy of this letter was received at the same moment")
+        writes.letter = letter.letter(event, ResponseCode.FATAL_ERROR.value, ack_bytes, now)
         writes.hop(letter, Hop.RECEIVED, event, f"envelope {letter.envelope_id} (used before)", now)
         writes.hop(letter, Hop.REFUSED, event, "MSG_DUPLICATE_ID", now)
-        self._answer(writes, letter, event, ack, ResponseCode.FATAL_ERROR, now)
+        self._answer(writes, letter, event, ack, ResponseCode.FATAL_ERROR, now, ack_bytes)
         return Receipt("rejected", ResponseCode.FATAL_ERROR.value, ack_bytes)
 
     # -- incoming Acknowledgements -----------------------------------------------------------------
@@ -404,11 +411,9 @@ class Hub:
             if current.verdict is not Verdict.PROCESS:
                 await current_guard().finish(200, tx)
                 return Receipt("duplicate", code, None)
-            if not await remember_letter(tx, letter.letter(ACK_EVENT, code, b"", now)):
-                raise TransientConflict("Another copy of this acknowledgement was received at the same moment")
-            if not await remember_envelope(tx, letter.envelope_id, letter.message_id, now):
-                raise TransientConflict("Another transmission in this envelope was received at the same moment")
-            writes = _Writes()
+            writes = _Writes(self.store.dialect)
+            writes.letter = letter.letter(ACK_EVENT, code, b"", now)
+            writes.envelope = (letter.envelope_id, letter.message_id, now)
             writes.hop(letter, Hop.RECEIVED, ACK_EVENT, f"acknowledges {acked}: {code}", now)
             writes.hop(letter, Hop.VALIDATED, ACK_EVENT, "", now)
             writes.outgoing.append(letter.outgoing(ACK_EVENT, is_acknowledgement=True))
@@ -421,14 +426,25 @@ class Hub:
 
 
 class _Writes:
-    """The hops and outgoing letters of one receiving transaction, written together at its end.
+    """The rows one receiving transaction adds, written together at its end.
 
-    One multi-row statement each instead of one per row: on PostgreSQL every statement is a round trip.
+    The letter, its envelope, the outgoing letters, the hops and the citizen's stay: one statement on
+    PostgreSQL (every statement is a round trip there), one hop to the writer thread on SQLite. A letter
+    or envelope that must be new but was kept meanwhile by a concurrent copy makes the transaction start
+    again (everything it did is rolled back, the stay effect too).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.letter: Letter | None = None
+        """The letter to keep (it must be new)."""
+        self.envelope: tuple[str, str, datetime] | None = None
+        """(envelope id, message id, when) to keep."""
+        self.envelope_must_be_new = True
         self.hops: list[HopRecord] = []
         self.outgoing: list[Outgoing] = []
+        self.more: list[Statement] = []
+        """Other rows to write with these (without ``RETURNING``), e.g. the citizen's stay."""
 
     def hop(self, letter: _Incoming, hop: Hop, event: str, detail: str, at: datetime) -> None:
         p = letter.parties
@@ -436,9 +452,21 @@ class _Writes:
 
     async def flush(self, tx: Transaction, at: datetime) -> None:
         """Write everything; the outgoing letters count as queued at ``at``, the receipt's moment."""
-        await enqueue_all(tx, self.outgoing, at=at)
-        await record_hops(tx, self.hops)
-        self.hops, self.outgoing = [], []
+        statements = []
+        if self.letter is not None:
+            statements.append(letter_statement(self.letter))
+        if self.envelope is not None:
+            statements.append(envelope_statement(*self.envelope))
+        if self.outgoing:
+            statements.append(enqueue_statement(self.outgoing, at=at))
+        statements.extend(hops_statement(chunk) for chunk in chunks(self.hops))
+        statements.extend(self.more)
+        counts = iter(await run_together(tx, self.dialect, statements))
+        if self.letter is not None and not next(counts):
+            raise TransientConflict("Another copy of this letter was received at the same moment")
+        if self.envelope is not None and not next(counts) and self.envelope_must_be_new:
+            raise TransientConflict("Another transmission in this envelope was received at the same moment")
+        self.letter, self.envelope, self.hops, self.outgoing, self.more = None, None, [], [], []
 
 
 class _Incoming:

@@ -22,7 +22,15 @@ from ...store.base import Store, Transaction
 from ..acknowledgement import ResponseCode
 from ..duplicates import Decision, Received, decide
 
-__all__ = ["Letter", "decide_transmission", "find_letter", "remember_envelope", "remember_letter"]
+__all__ = [
+    "Letter",
+    "decide_transmission",
+    "envelope_statement",
+    "find_letter",
+    "letter_statement",
+    "remember_envelope",
+    "remember_letter",
+]
 
 _COLUMNS = (
     "message_id, envelope_id, message_type, sender_gln, receiver_gln, sender_sor, receiver_sor,"
@@ -100,7 +108,12 @@ async def find_letter(where: Store | Transaction, message_id: str) -> Letter | N
 
 async def remember_letter(tx: Transaction, letter: Letter) -> bool:
     """Keep a letter; False when a letter with that id is already kept (nothing is changed then)."""
-    row = (
+    return bool(await tx.fetch_all(*letter_statement(letter)))
+
+
+def letter_statement(letter: Letter) -> tuple[str, list[object]]:
+    """The statement :func:`remember_letter` runs (it returns a row when the letter is new), and its parameters."""
+    row: list[object] = [
         letter.message_id,
         letter.envelope_id,
         letter.message_type,
@@ -113,13 +126,18 @@ async def remember_letter(tx: Transaction, letter: Letter) -> bool:
         letter.media_type,
         letter.body,
         letter.acknowledgement,
-    )
-    return bool(await tx.fetch_all(_INSERT_LETTER, row))
+    ]
+    return _INSERT_LETTER, row
 
 
 async def remember_envelope(tx: Transaction, envelope_id: str, message_id: str, at: datetime) -> bool:
     """Keep an envelope id; False when it was seen before."""
-    return bool(await tx.fetch_all(_INSERT_ENVELOPE, (envelope_id, message_id, format_instant(at))))
+    return bool(await tx.fetch_all(*envelope_statement(envelope_id, message_id, at)))
+
+
+def envelope_statement(envelope_id: str, message_id: str, at: datetime) -> tuple[str, list[object]]:
+    """The statement :func:`remember_envelope` runs (it returns a row when the envelope is new), and its parameters."""
+    return _INSERT_ENVELOPE, [envelope_id, message_id, format_instant(at)]
 
 
 class _Log:

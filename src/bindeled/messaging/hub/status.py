@@ -22,7 +22,7 @@ from ...store.base import Store, Transaction
 from ...store.sql_params import chunks, values_clause
 from ..messages import GLN_SYSTEM
 
-__all__ = ["HOP_SYSTEM", "Hop", "HopRecord", "message_status", "record_hop", "record_hops"]
+__all__ = ["HOP_SYSTEM", "Hop", "HopRecord", "hops_statement", "message_status", "record_hop", "record_hops"]
 
 HOP_SYSTEM = "https://bindeled.dk/fhir/CodeSystem/message-hop"
 """The code system of the hop codes (``AuditEvent.subtype``)."""
@@ -166,8 +166,12 @@ _INSERT = "INSERT INTO hub_hop (message_id, hop, at, message_type, sender_gln, r
 async def record_hops(tx: Transaction, records: Sequence[HopRecord]) -> None:
     """Record several hops in one statement per chunk (few round trips to the database), in the order given."""
     for chunk in chunks(records):
-        params = [value for record in chunk for value in _row(record)]
-        await tx.fetch_all(_INSERT + values_clause(len(chunk), 7), params)
+        await tx.fetch_all(*hops_statement(chunk))
+
+
+def hops_statement(records: Sequence[HopRecord]) -> tuple[str, list[object]]:
+    """One statement recording ``records`` (at most ``ROWS_PER_STATEMENT``), and its parameters."""
+    return _INSERT + values_clause(len(records), 7), [value for record in records for value in _row(record)]
 
 
 async def message_status(store: Store, message_id: str) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ Runs inside the receiving transaction with system rights: the hub, not the sende
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -36,8 +37,9 @@ from ...store.repository import Repository
 from ..hospital_notification import Action, Event, Notification
 from ..messages import CPR_SYSTEM, SOR_SYSTEM, Message
 from ..stay import Stay, StayEvent, StayStatus, apply, event_from_notification
+from .one_statement import Statement
 
-__all__ = ["CURRENT_STAY_TAG", "DECEASED_URL", "apply_notification", "encounter_for"]
+__all__ = ["CURRENT_STAY_TAG", "DECEASED_URL", "RegisteredUnits", "apply_notification", "encounter_for"]
 
 CURRENT_STAY_TAG = {"system": "https://bindeled.dk/fhir/CodeSystem/overview", "code": "current-stay"}
 DECEASED_URL = "https://bindeled.dk/fhir/StructureDefinition/stay-deceased"
@@ -178,10 +180,36 @@ async def _patient(tx: Transaction, repo: Repository, message: Message, cpr: str
     return created.stored.id, list((created.stored.resource().get("meta") or {}).get("tag") or ())
 
 
-async def _registered(store: Store, sor: str) -> bool:
-    """Whether the SOR register holds the unit (a committed read: no lock on the hospital's Organization)."""
-    stored = await store.read("Organization", organization_id(sor))
-    return stored is not None and not stored.deleted
+async def _registered(store: Store, sors: set[str]) -> frozenset[str]:
+    """The units the SOR register holds, in one read of committed data (no lock on the hospitals' Organizations)."""
+    if not sors:
+        return frozenset()
+    by_id = {organization_id(sor): sor for sor in sors}
+    found = await store.read_many([("Organization", id) for id in sorted(by_id)])
+    return frozenset(by_id[stored.id] for stored in found if not stored.deleted and stored.id in by_id)
+
+
+class RegisteredUnits:
+    """Which SOR units the register holds, remembered per unit for ``ttl`` seconds (one per hub process).
+
+    The answer only decides whether the Encounter names its hospital by reference or by identifier, so
+    a register change that reaches the overview a few seconds late is harmless, while asking for every
+    letter costs each a round trip to the database outside its transaction.
+    """
+
+    def __init__(self, store: Store, *, ttl: float = 5.0) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._known: dict[str, tuple[float, bool]] = {}
+
+    async def among(self, sors: set[str]) -> frozenset[str]:
+        """The units of ``sors`` that are in the register."""
+        now = time.monotonic()
+        stale = {sor for sor in sors if (seen := self._known.get(sor)) is None or now - seen[0] >= self.ttl}
+        if stale:
+            found = await _registered(self.store, stale)
+            self._known.update({sor: (now, sor in found) for sor in stale})
+        return frozenset(sor for sor in sors if self._known[sor][1])
 
 
 _SELECT = "SELECT encounter_id, events FROM hub_stay WHERE patient_id = $1"
@@ -191,8 +219,21 @@ _UPSERT = (
 )
 
 
-async def apply_notification(tx: Transaction, repo: Repository, message: Message, note: Notification) -> None:
-    """Apply a validated HospitalNotification to the citizen's current stay (inside ``tx``)."""
+async def apply_notification(
+    tx: Transaction,
+    repo: Repository,
+    message: Message,
+    note: Notification,
+    *,
+    later: list[Statement] | None = None,
+    units: RegisteredUnits | None = None,
+) -> None:
+    """Apply a validated HospitalNotification to the citizen's current stay (inside ``tx``).
+
+    With ``later`` the stay's row is not written here but added there, for the caller to send with its
+    own rows before the commit (:func:`~bindeled.messaging.hub.one_statement.run_together`). ``units``
+    answers which hospitals are registered (read from the store when not given).
+    """
     cpr = message.cpr
     if cpr is None:
         return
@@ -209,9 +250,13 @@ async def apply_notification(tx: Transaction, repo: Repository, message: Message
         kept = {e.message_id for e in after.events}
         details = {k: v for k, v in {**saved.details, event.message_id: _details(note, message)}.items() if k in kept}
         record = _Saved([_event_json(e) for e in after.events], sorted(after.seen), details)
-        await tx.fetch_all(_UPSERT, (patient_id, encounter_id, msgspec.json.encode(record)))
+        upsert: Statement = (_UPSERT, [patient_id, encounter_id, msgspec.json.encode(record)])
+        if later is None:
+            await tx.fetch_all(*upsert)
+        else:
+            later.append(upsert)
         providers = {str(d["provider"]) for d in details.values() if d.get("provider")}
-        registered = frozenset([p for p in providers if await _registered(repo.store, p)])
+        registered = await (units.among(providers) if units is not None else _registered(repo.store, providers))
         encounter = encounter_for(after, details, patient_id, encounter_id, tags, registered)
         if encounter is None:
             await repo.delete_in(tx, "Encounter", encounter_id)
