@@ -93,6 +93,7 @@ def demo(
         f"Synthetic demo data (not real people): {citizens} citizens in {time.monotonic() - started:.1f} s — "
         + ", ".join(f"{n:,} {part}" for part, n in summary.parts.items())
     )
+    click.echo(f"Steps: {summary.timings()}")
     if no_serve:
         return
     from .security import DEMO_USERS

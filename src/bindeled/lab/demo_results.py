@@ -7,18 +7,21 @@ a cluster: one organism with one resistance pattern on one ward within a few wee
 
 :func:`demo_messages` renders the cases as ORU^R01 versions in the order a laboratory sends them
 (preliminary, final, now and then a correction), and :func:`load_demo_results` stores them through the
-:class:`~bindeled.lab.store_sink.StoreSink`, every resource tagged ``SYNTHETIC``.
+:class:`~bindeled.lab.store_sink.StoreSink`, every resource tagged ``SYNTHETIC``;
+:func:`bulk_load_demo_results` reaches the same current view in bulk (:mod:`bindeled.lab.bulk_results`) for a
+store without lab results yet, which a region-sized demo needs.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bindeled.demo.patients import SYNTHETIC_TAG
 from bindeled.fhir.jsonio import Resource
+from bindeled.lab.bulk_results import bulk_store_er7
 from bindeled.lab.corrections import Outcome
 from bindeled.lab.hl7v2 import er7
 from bindeled.lab.hl7v2.oru_r01 import CPR_SYSTEM, MappedResult, map_oru_r01
@@ -33,6 +36,7 @@ __all__ = [
     "DemoCase",
     "LoadSummary",
     "Outbreak",
+    "bulk_load_demo_results",
     "citizen_of",
     "demo_cases",
     "demo_messages",
@@ -205,6 +209,20 @@ async def load_demo_results(repo: Repository, cases: Sequence[DemoCase], *, seed
             counts[outcome] += 1
         messages += 1
     return LoadSummary(messages, counts[Outcome.CURRENT], counts[Outcome.HISTORY], counts[Outcome.DUPLICATE])
+
+
+async def bulk_load_demo_results(
+    repo: Repository,
+    cases: Sequence[DemoCase],
+    *,
+    seed: int = 1,
+    patients: Mapping[str, str] | None = None,
+    workers: int = 0,
+) -> LoadSummary:
+    """The same messages in bulk into a store without lab results (``patients``: CPR number → Patient id)."""
+    texts = demo_messages(cases, seed=seed)
+    loaded = await bulk_store_er7(repo, texts, patients=patients, adjust=_tagged, workers=workers)
+    return LoadSummary(loaded.messages, loaded.current, loaded.history, loaded.duplicates)
 
 
 def _tagged(result: MappedResult) -> MappedResult:

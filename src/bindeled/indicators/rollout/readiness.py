@@ -149,7 +149,8 @@ def _agreement(org: Organisation, service: Service, agreements: Iterable[TrustAg
 
 
 def _client(org: Organisation, service: Service, clients: Iterable[RegisteredClient]) -> CheckResult:
-    for c in sorted(clients, key=lambda c: c.client_id):
+    """The first active client of the organisation covering the service (``clients`` sorted by id)."""
+    for c in clients:
         covers = not c.purposes or bool(c.purposes & service.purposes)
         if c.active and c.organisation_sor in org.codes and covers:
             return CheckResult("system_client", True, True, c.client_id)
@@ -172,9 +173,9 @@ class _Facts:
     now: datetime
 
 
-def _service(org: Organisation, service: Service, facts: _Facts) -> ServiceReadiness:
+def _service(org: Organisation, service: Service, facts: _Facts, phones: CheckResult) -> ServiceReadiness:
     results = {
-        "sor_phones": lambda: _phones(facts.tree, org),
+        "sor_phones": lambda: phones,
         "trust_agreement": lambda: _agreement(org, service, facts.agreements, facts.now),
         "system_client": lambda: _client(org, service, facts.clients),
         "test_message": lambda: _message(facts.messages.get(org.owner.sor_code)),
@@ -186,6 +187,13 @@ def _service(org: Organisation, service: Service, facts: _Facts) -> ServiceReadi
     return ServiceReadiness(
         service.id, status, checks, plan.planned_go_live if plan else None, plan.note if plan else ""
     )
+
+
+def _organisation(org: Organisation, facts: _Facts) -> OrganisationReadiness:
+    phones = _phones(facts.tree, org)  # the same for every service: resolved once
+    services = tuple(_service(org, s, facts, phones) for s in SERVICES)
+    code = _municipality_code(facts.tree, org)
+    return OrganisationReadiness(org.owner.sor_code, org.owner.name, org.kind, code, services)
 
 
 def _municipalities(found: list[OrganisationReadiness]) -> tuple[MunicipalityRollout, ...]:
@@ -220,19 +228,9 @@ def assess(
     now: datetime,
 ) -> RolloutView:
     """The rollout view as of ``now``; ``messages`` are the latest letters by owner SOR code."""
-    facts = _Facts(
-        tree, tuple(agreements), tuple(clients), messages, {(p.organisation_sor, p.service): p for p in plans}, now
-    )
-    found = [
-        OrganisationReadiness(
-            org.owner.sor_code,
-            org.owner.name,
-            org.kind,
-            _municipality_code(tree, org),
-            tuple(_service(org, s, facts) for s in SERVICES),
-        )
-        for org in organisations(tree, now.date())
-    ]
+    by_id = tuple(sorted(clients, key=lambda c: c.client_id))
+    facts = _Facts(tree, tuple(agreements), by_id, messages, {(p.organisation_sor, p.service): p for p in plans}, now)
+    found = [_organisation(org, facts) for org in organisations(tree, now.date())]
     order = {"municipality": 0, "region": 1, "practice": 2}
     found.sort(key=lambda o: (order[o.kind], o.name))
     return RolloutView(now.date(), tuple(found), _municipalities(found))
