@@ -13,6 +13,14 @@ filtered, its active plans and its current stay.
 
     .venv/bin/python -m bench.overview --citizens 100000          # the full region: 2,000,000 appointments
     .venv/bin/python -m bench.overview --citizens 2000 --backend both
+
+Building the region takes most of an hour; measuring it, minutes. ``--reuse NAME`` (PostgreSQL) builds into
+the database ``NAME`` once, records in it that the build completed (``bench_overview_build``: the
+parameters, the resource count and the build time) and keeps it; a later run with the same ``NAME``
+finds the record and goes straight to measuring, e.g. on a quiet machine. A database ``NAME`` without the
+record (a build that was interrupted) is dropped and built again.
+
+    .venv/bin/python -m bench.overview --citizens 100000 --backend postgresql --reuse overview_region
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import secrets
 import signal
 import socket
@@ -71,7 +80,8 @@ async def load(
     """The SOR tree and the citizens' data; (patient ids, resources, seconds)."""
     store = open_store(url, indexer=SearchIndexer(load_definitions()))
     await store.open()
-    started, made, ids = time.perf_counter(), 0, []
+    started, made = time.perf_counter(), 0
+    ids: list[str] = []
     try:
         tree = SorTree.from_export(synthetic_region())
         result = await import_into(store, tree, on=now.date())
@@ -292,23 +302,114 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
+# -- building once, measuring later ------------------------------------------------------------------
+
+_DB_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
+_BUILD_TABLE = (
+    "CREATE TABLE bench_overview_build (citizens integer NOT NULL, appointments integer NOT NULL,"
+    " resources bigint NOT NULL, seconds double precision NOT NULL, built_at timestamptz NOT NULL)"
+)
+
+
+async def _database_exists(name: str) -> bool:
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
+async def completed_build(url: str) -> tuple[int, int, int, float] | None:
+    """The recorded build in the database (citizens, appointments per citizen, resources, seconds), if complete."""
+    conn = await asyncpg.connect(url)
+    try:
+        if not await conn.fetchval("SELECT to_regclass('bench_overview_build') IS NOT NULL"):
+            return None
+        row = await conn.fetchrow("SELECT citizens, appointments, resources, seconds FROM bench_overview_build")
+        return None if row is None else (int(row[0]), int(row[1]), int(row[2]), float(row[3]))
+    finally:
+        await conn.close()
+
+
+async def record_build(url: str, citizens: int, appointments: int, resources: int, seconds: float) -> None:
+    """Mark the build complete (written last, so its presence means every batch and index is in)."""
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            await conn.execute(_BUILD_TABLE)
+            await conn.execute(
+                "INSERT INTO bench_overview_build VALUES ($1, $2, $3, $4, $5)",
+                citizens, appointments, resources, seconds, datetime.now(UTC),
+            )  # fmt: skip
+    finally:
+        await conn.close()
+
+
+async def patient_ids(url: str) -> list[str]:
+    """The citizens of a kept build (the SOR tree has no Patients), in a stable order."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT res_id FROM resources WHERE res_type = 'Patient' AND NOT deleted ORDER BY res_id"
+        )
+        return [str(r[0]) for r in rows]
+    finally:
+        await conn.close()
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _reused(name: str, args: argparse.Namespace) -> tuple[list[str], int, float] | None:
+    """A complete kept build ``name`` of the same size: (patient ids, resources, build seconds); else None.
+
+    An incomplete one is dropped; one of another size is refused (pick another name).
+    """
+    if not asyncio.run(_database_exists(name)):
+        return None
+    url = _pg_url(name)
+    found = asyncio.run(completed_build(url))
+    if found is None:
+        print(f"  {name}: no completed build recorded; dropping it and building again", file=sys.stderr, flush=True)
+        asyncio.run(_pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        return None
+    citizens, appointments, made, seconds = found
+    if (citizens, appointments) != (args.citizens, args.appointments):
+        raise SystemExit(
+            f"{name} holds {citizens:,} citizens x {appointments} appointments, not {args.citizens:,} x"
+            f" {args.appointments}: choose another --reuse name"
+        )
+    print(f"  {name}: reusing the build of {made:,} resources ({seconds:,.0f} s)", file=sys.stderr, flush=True)
+    return asyncio.run(patient_ids(url)), made, seconds
+
+
 def bench_backend(backend: str, args: argparse.Namespace, folder: Path) -> None:
     name = None
+    kept = None
     if backend == "sqlite":
         url = f"sqlite:///{folder / 'overview-bench.db'}"
     else:
-        name = f"bindeled_overview_{secrets.token_hex(4)}"
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+        name = args.reuse or f"bindeled_overview_{secrets.token_hex(4)}"
+        kept = _reused(name, args) if args.reuse else None
+        if kept is None:
+            asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        url = _pg_url(name)
     try:
-        now = datetime.now(UTC)
-        ids, made, seconds = asyncio.run(load(url, args.citizens, args.appointments, now, args.workers))
+        if kept is None:
+            now = datetime.now(UTC)
+            ids, made, seconds = asyncio.run(load(url, args.citizens, args.appointments, now, args.workers))
+            if name is not None and (args.keep or args.reuse):
+                asyncio.run(record_build(url, args.citizens, args.appointments, made, seconds))
+                print(f"  kept as database {name} (measure again with --reuse {name})", file=sys.stderr, flush=True)
+        else:
+            ids, made, seconds = kept
         data_dir = folder / f"{backend}-data"
         with serve(url, data_dir) as base:
             rows = asyncio.run(measure(url, base, data_dir, ids, args.requests))
         print_table(backend, args.citizens, made, seconds, rows)
     finally:
-        if name is not None and not args.keep:
+        if name is not None and not (args.keep or args.reuse):
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
@@ -320,8 +421,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=300, help="$overview calls per client count")
     parser.add_argument("--workers", type=int, default=2, help="processes that index the bulk load")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--reuse", metavar="NAME", help="PostgreSQL database to build once and keep, or to measure again if complete"
+    )
     parser.add_argument("--workdir", help="where the SQLite file goes (default: a temporary folder)")
     args = parser.parse_args(argv)
+    if args.reuse is not None and (args.backend != "postgresql" or not _DB_NAME.match(args.reuse)):
+        parser.error("--reuse needs --backend postgresql and a plain lower-case database name")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(f"# bench.overview {date.today().isoformat()} on {os.cpu_count()} CPUs, {args.citizens:,} citizens")
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:

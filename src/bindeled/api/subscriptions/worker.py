@@ -14,7 +14,8 @@ A failed rest-hook call is retried with back-off (``subscription_retry_seconds``
 After ``subscription_max_failures`` failures in a row the Subscription is set to ``error`` with the
 reason in ``error`` (no data in it) and keeps being retried; the first success sets it ``active``
 again (R4). Before each call the owner's right to read is checked again: a notification its owner may
-no longer see is dropped, never sent.
+no longer see is dropped, never sent; a payload is the resource as the owner's own read would show it
+(protected addresses masked, :func:`.matching.as_read_by`).
 
 Status is otherwise the server's: ``requested`` becomes ``active`` when the worker takes the
 Subscription on (a second after it was written); a passed ``end`` sets ``off``; a Subscription
@@ -41,7 +42,7 @@ from ...store.guard import as_system
 from ..services import Services
 from .delivery import deliver
 from .headers import lines_of, restored
-from .matching import current_match, visible_to
+from .matching import as_read_by, current_match
 from .owners import owner_of
 from .queue import (
     Queued,
@@ -272,8 +273,8 @@ class SubscriptionWorker:
         spec = item.spec
         if spec.channel == "websocket" and not self.hub.bound(spec.id):
             return
-        current = await current_match(self.svc, spec, changed)
-        if current is None or not await visible_to(self.svc, item.owner, current, audit=False):
+        match = await current_match(self.svc, spec, changed)
+        if match is None or await as_read_by(self.svc, item.owner, match, audit=False) is None:
             return
         if spec.channel == "websocket":
             await self.hub.ping(spec.id)
@@ -316,11 +317,12 @@ class SubscriptionWorker:
     async def _send_one(self, item: _InForce, queued: Queued) -> bool:
         """One call; False when it failed (the queue then waits)."""
         stored = await self.svc.store.read(queued.resource_type, queued.resource_id)
-        current = await current_match(self.svc, item.spec, stored) if stored is not None else None
-        if current is None or not await visible_to(self.svc, item.owner, current, audit=bool(item.spec.payload)):
+        match = await current_match(self.svc, item.spec, stored) if stored is not None else None
+        shown = await as_read_by(self.svc, item.owner, match, audit=bool(item.spec.payload)) if match else None
+        if shown is None:
             await mark_dropped(self.svc.store, queued, _HIDDEN)
             return True
-        error = await deliver(self.client, item.spec, current, self.svc.definitions)
+        error = await deliver(self.client, item.spec, shown, self.svc.definitions)
         if error is None:
             await mark_sent(self.svc.store, queued, utc_now())
             if item.spec.status == "error":

@@ -24,6 +24,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -44,6 +45,7 @@ _LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ð": "d", "đ": "d
 _SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)  # pure, and the same displays, names and codes recur across a bulk load
 def fold(text: str) -> str:
     """The case- and accent-insensitive form of a string (the rule is in the module docstring)."""
     # Case folding and compatibility decomposition each can undo the other (``ᴬ`` decomposes to
@@ -106,6 +108,7 @@ def _end(start: datetime, unit: str, step: int) -> datetime:
     return start + timedelta(microseconds=step)
 
 
+@lru_cache(maxsize=65536)  # pure; dates recur (appointment slots, birth dates), strftime is costly
 def date_range(text: str) -> tuple[str, str]:
     """The half-open UTC range ``[low, high)`` a FHIR date / dateTime / instant text covers.
 

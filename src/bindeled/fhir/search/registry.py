@@ -11,7 +11,7 @@ import itertools
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import BindeledError, Unprocessable
@@ -68,7 +68,12 @@ class SearchParam:
 
 
 def _with_system(values: list[IndexValue], system: str) -> list[IndexValue]:
-    return [replace(v, system=system) if isinstance(v, TokenValue) and v.system is None else v for v in values]
+    return [
+        TokenValue(system, v.code, v.text, v.type_system, v.type_code)
+        if isinstance(v, TokenValue) and v.system is None
+        else v
+        for v in values
+    ]
 
 
 class SearchRegistry:
@@ -84,6 +89,7 @@ class SearchRegistry:
         """Run-time registrations by key (the stored resource's ``SearchParameter/id``, or the url)."""
         self._cache: dict[str, dict[str, SearchParam]] = {}
         self._systems: dict[str, str | None] = {}
+        self._indexed_cache: dict[str, list[tuple[str, SearchParam, Extractor]]] = {}
         resources = [sp for sp in definitions.search_parameters if sp.get("type") != "composite"]
         composites = [sp for sp in definitions.search_parameters if sp.get("type") == "composite"]
         for sp in resources + composites:
@@ -124,6 +130,7 @@ class SearchRegistry:
             if param.url:
                 self._by_url[param.url] = param
             self._cache.clear()
+            self._indexed_cache.clear()
 
     def register(self, search_parameter: dict[str, Any], *, key: str | None = None) -> SearchParam:
         """Add (or replace) a custom SearchParameter resource; resources written afterwards are indexed.
@@ -172,7 +179,7 @@ class SearchRegistry:
             if param.url:
                 by_url[param.url] = param
         # Swapped in whole, so a reader on another thread never sees a half-built map.
-        self._by_base, self._by_url, self._cache = by_base, by_url, {}
+        self._by_base, self._by_url, self._cache, self._indexed_cache = by_base, by_url, {}, {}
 
     def compile_custom(self, search_parameter: dict[str, Any]) -> SearchParam:
         """Check and compile a SearchParameter resource without registering it (400/422 on errors)."""
@@ -267,13 +274,33 @@ class SearchRegistry:
         self._systems[path] = system
         return system
 
+    def indexed(self, resource_type: str) -> list[tuple[str, SearchParam, Extractor]]:
+        """The parameters of a type that have index values (not ``special``, no component-less composites)."""
+        cache = self._indexed_cache
+        found = cache.get(resource_type)
+        if found is None:
+            found = [
+                (code, param, param.extractor)
+                for code, param in self.params(resource_type).items()
+                if param.type != "special" and param.extractor is not None
+                and (param.type != "composite" or param.components)
+            ]  # fmt: skip
+            cache[resource_type] = found
+        return found
+
     def index(self, resource_type: str, resource: dict[str, Any]) -> dict[str, tuple[SearchParam, list[IndexValue]]]:
-        """Every parameter's values in a resource, by code; empty ones left out."""
+        """Every parameter's values in a resource, by code; empty ones left out.
+
+        The same values as :meth:`values` per parameter, but a parameter whose expression selects nothing
+        (most of them, for any one resource) costs only the extraction: this is the bulk-load hot path.
+        """
         out: dict[str, tuple[SearchParam, list[IndexValue]]] = {}
-        for code, param in self.params(resource_type).items():
-            if param.type == "special" or (param.type == "composite" and not param.components):
+        for code, param, extract in self.indexed(resource_type):
+            nodes = extract(resource)
+            if not nodes:
                 continue
-            values = self.values(param, resource)
+            kind = param.type
+            values = self._composites(param, nodes) if kind == "composite" else self._node_values(kind, nodes)
             if values:
                 out[code] = (param, values)
         return out
