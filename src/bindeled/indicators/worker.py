@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from ..api.workers import background_task
 from .overview_use_store import OverviewUseAggregate
 
 if TYPE_CHECKING:
@@ -44,10 +45,5 @@ async def overview_use_counter(svc: Services) -> AsyncIterator[None]:
                 log.exception("counting the overview use failed; the next page view or round tries again")
             await asyncio.sleep(CATCH_UP_SECONDS)
 
-    task = asyncio.create_task(loop(), name="overview-use-counter")
-    try:
+    async with background_task(loop(), "overview-use-counter"):
         yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task

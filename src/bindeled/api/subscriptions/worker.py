@@ -26,7 +26,6 @@ cannot honour goes to ``error``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +39,7 @@ from ...security.principal import Principal
 from ...store.base import HistoryQuery, StoredResource, Transaction, run_transaction, utc_now
 from ...store.guard import as_system
 from ..services import Services
+from ..workers import background_task
 from .delivery import deliver
 from .headers import lines_of, restored
 from .matching import as_read_by, current_match
@@ -350,11 +350,8 @@ def _with_status(spec: SubscriptionSpec, status: str) -> SubscriptionSpec:
 async def subscription_worker(svc: Services) -> AsyncIterator[None]:
     """The notifier for the server's lifetime."""
     worker = SubscriptionWorker(svc, hub_for(svc))
-    task = asyncio.create_task(worker.run())
     try:
-        yield
+        async with background_task(worker.run(), "subscription-worker"):
+            yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         await worker.close()
