@@ -126,44 +126,16 @@ async def claim_due(
     return await run_transaction(store, work)
 
 
-_DELIVERED = """
-UPDATE hub_outbox SET
-    state = CASE WHEN state IN ('pending', 'relayed') THEN 'delivered' ELSE state END,
-    due = CASE WHEN state IN ('pending', 'relayed') THEN $3 ELSE due END,
-    delivered_at = CASE WHEN delivered_at = '' THEN $2 ELSE delivered_at END,
-    last_delivered = $2, channel = $4, last_error = ''
-WHERE seq = $1 AND envelope_id = $5 AND state <> 'dead'
-RETURNING seq"""
-
-
-async def delivered_in(
-    tx: Transaction,
-    item: Letter,
-    now: datetime,
-    *,
-    channel: str,
-    ack_timeout: timedelta,
-    hops: list[HopRecord] | None = None,
-) -> bool:
+async def delivered_in(tx: Transaction, item: Letter, now: datetime, *, channel: str, ack_timeout: timedelta) -> bool:
     """The receiver has the letter: wait for its Acknowledgement until ``now + ack_timeout``.
 
     A receiver may acknowledge before this is recorded; the acknowledgement then stands. Returns
     False when the row no longer carries this copy (an operator dead-lettered or replayed it).
-    With ``hops`` the delivered hop is added there, for the caller to record with others in one statement.
     """
-    params = (item.seq, format_instant(now), format_instant(now + ack_timeout), channel, item.envelope_id)
-    if not await _run(tx, _DELIVERED, params):
-        return False
-    detail = f"{channel} envelope {item.envelope_id}"
-    if hops is None:
-        await _hop(tx, item, Hop.DELIVERED, now, detail)
-    else:
-        hops.append(
-            HopRecord(
-                item.message_id, Hop.DELIVERED, item.message_type, item.sender_gln, item.receiver_gln, detail, now
-            )
-        )
-    return True
+    hops = await delivered_all(tx, [(item, channel)], now, ack_timeout=ack_timeout)
+    for hop in hops:
+        await _hop(tx, item, hop.hop, now, hop.detail)
+    return bool(hops)
 
 
 _DELIVERED_MANY = """
